@@ -1,0 +1,622 @@
+// The deterministic Raft core. It never reads a clock, sleeps, touches disk or
+// network, or draws its own random numbers: the driver feeds it ticks,
+// messages and proposals, and collects a Ready describing what to persist,
+// send and apply (see types.ts for the ordering contract).
+import { RaftLog } from './log.js'
+import { Progress } from './progress.js'
+import { ReadIndexQueue } from './read-index.js'
+import type {
+  AppendRequest,
+  AppendResponse,
+  Entry,
+  HardState,
+  Heartbeat,
+  HeartbeatResponse,
+  Message,
+  NodeId,
+  ProposeResult,
+  RaftConfig,
+  RaftStatus,
+  ReadState,
+  Ready,
+  RestoredState,
+  Role,
+  VoteRequest,
+  VoteResponse,
+} from './types.js'
+
+type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'term'> & { term?: number } : never) : never
+
+export class RaftCore {
+  private readonly cfg: RaftConfig
+  private readonly log: RaftLog
+  private readonly peers: NodeId[]
+  private readonly quorum: number
+
+  private term: number
+  private vote: NodeId | null
+  private leader: NodeId | null = null
+  private role: Role = 'follower'
+
+  private electionElapsed = 0
+  private heartbeatElapsed = 0
+  private randomizedElectionTimeout = 0
+  private readonly votes = new Map<NodeId, boolean>()
+  private progress = new Map<NodeId, Progress>()
+  private readonly reads: ReadIndexQueue
+
+  // Output collected until the next ready().
+  private msgs: Message[] = []
+  private msgsAfterPersist: Message[] = []
+  /** Only with a test-only bug switched on: replies that skip the persist-first rule. */
+  private unsafeMsgs: Message[] = []
+  private readStates: ReadState[] = []
+  private droppedReads: string[] = []
+  /** Last hard state handed out in a Ready, and the last one known to be on disk. */
+  private lastHardState: HardState
+  private durableHardState: HardState
+
+  private stepRole: (m: Message) => void = this.stepFollower
+  private tickRole: () => void = this.tickElection
+
+  constructor(cfg: RaftConfig, restored: RestoredState) {
+    if (!cfg.voters.includes(cfg.id)) throw new Error(`raft: ${cfg.id} is not among the voters`)
+    if (cfg.heartbeatTicks >= cfg.electionTicks) throw new Error('raft: heartbeatTicks must be below electionTicks')
+    this.cfg = cfg
+    this.peers = cfg.voters.filter((v) => v !== cfg.id)
+    this.quorum = Math.floor(cfg.voters.length / 2) + 1
+    this.log = new RaftLog(restored.entries, restored.hardState.commit)
+    this.term = restored.hardState.term
+    this.vote = restored.hardState.vote
+    this.lastHardState = this.hardState()
+    this.durableHardState = this.lastHardState
+    this.reads = new ReadIndexQueue(cfg.id, cfg.voters, this.quorum)
+    this.becomeFollower(this.term, null)
+  }
+
+  // ---- driving surface -------------------------------------------------
+
+  tick(): void {
+    this.tickRole()
+  }
+
+  step(m: Message): void {
+    if (m.to !== this.cfg.id) return
+    if (m.term > this.term) {
+      if (m.type === 'prevote' || m.type === 'vote') {
+        // CheckQuorum lease: while we hear from a live leader, a disruptive
+        // candidate (e.g. a healed partitioned node) is ignored outright.
+        if (this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTicks) return
+      }
+      if (m.type === 'prevote' || (m.type === 'prevote_resp' && !m.reject)) {
+        // A pre-vote and its grant are about a future term; they change nothing.
+      } else {
+        const leader = m.type === 'append' || m.type === 'heartbeat' ? m.from : null
+        this.becomeFollower(m.term, leader)
+      }
+    } else if (m.term < this.term) {
+      if (m.type === 'append' || m.type === 'heartbeat') {
+        // A stale leader: tell it our term so it steps down.
+        this.send({ type: 'append_resp', to: m.from, reject: true, index: 0, hintIndex: 0, hintTerm: 0 })
+      } else if (m.type === 'prevote') {
+        this.send({ type: 'prevote_resp', to: m.from, reject: true })
+      }
+      return
+    }
+    if (m.type === 'prevote' || m.type === 'vote') {
+      this.handleVoteRequest(m)
+      return
+    }
+    this.stepRole(m)
+  }
+
+  /** Appends commands to the leader's log. Followers refuse and name the leader they know. */
+  propose(data: readonly string[]): ProposeResult {
+    if (this.role !== 'leader') return { ok: false, leader: this.leader }
+    const firstIndex = this.log.lastIndex() + 1
+    const entries: Entry[] = new Array<Entry>(data.length)
+    for (let i = 0; i < data.length; i++) {
+      entries[i] = { index: firstIndex + i, term: this.term, kind: 'cmd', data: data[i] as string }
+    }
+    this.log.append(entries)
+    this.broadcastAppend(false)
+    return { ok: true, firstIndex, term: this.term }
+  }
+
+  /**
+   * Requests a linearizable read point for `ctx`. The answer arrives as a
+   * ReadState (or a dropped ctx) in a later Ready.
+   */
+  readIndex(ctx: string): void {
+    if (this.role === 'leader') {
+      this.reads.add(ctx, this.cfg.id, this.log.committed, this.committedInCurrentTerm())
+      this.releaseReads()
+      return
+    }
+    if (this.cfg.bugs?.has('follower_reads_locally') === true) {
+      this.readStates.push({ ctx, index: this.log.committed })
+      return
+    }
+    if (this.leader === null) {
+      this.droppedReads.push(ctx)
+      return
+    }
+    this.send({ type: 'read_index', to: this.leader, ctx })
+  }
+
+  hasReady(): boolean {
+    return (
+      this.msgs.length > 0 ||
+      this.msgsAfterPersist.length > 0 ||
+      this.unsafeMsgs.length > 0 ||
+      this.log.hasUnstable() ||
+      this.log.hasNextCommitted() ||
+      this.readStates.length > 0 ||
+      this.droppedReads.length > 0 ||
+      (this.role === 'leader' && this.reads.needsBroadcast()) ||
+      !sameHardState(this.hardState(), this.lastHardState)
+    )
+  }
+
+  ready(): Ready {
+    if (this.role === 'leader' && this.reads.needsBroadcast()) this.broadcastHeartbeat()
+    const hs = this.hardState()
+    const hsChanged = !sameHardState(hs, this.lastHardState)
+    // Compare with what is durable, not what was handed out: an earlier Ready's
+    // write of a new term may still be in flight.
+    const termOrVoteNotDurable = hs.term !== this.durableHardState.term || hs.vote !== this.durableHardState.vote
+    let messages = this.msgs
+    let persisted = this.msgsAfterPersist
+    if (termOrVoteNotDurable && messages.length > 0) {
+      // Persist before you speak: anything we say now may rest on the new term or vote.
+      persisted = messages.concat(persisted)
+      messages = []
+    }
+    if (this.unsafeMsgs.length > 0) {
+      messages = messages.concat(this.unsafeMsgs)
+      this.unsafeMsgs = []
+    }
+    const ready: Ready = {
+      hardState: hsChanged ? hs : null,
+      entries: this.log.takeUnstable(),
+      messages,
+      persistedMessages: persisted,
+      committed: this.log.takeCommitted(),
+      readStates: this.readStates,
+      droppedReads: this.droppedReads,
+    }
+    this.lastHardState = hs
+    this.msgs = []
+    this.msgsAfterPersist = []
+    this.readStates = []
+    this.droppedReads = []
+    return ready
+  }
+
+  /** The driver finished writing `ready`: entries now count toward the leader's quorum. */
+  advance(ready: Ready): void {
+    if (ready.hardState !== null) this.durableHardState = ready.hardState
+    const last = ready.entries[ready.entries.length - 1]
+    if (last === undefined) return
+    this.log.stableTo(last.index, last.term)
+    if (this.role === 'leader' && this.maybeCommit()) this.broadcastAppend(true)
+  }
+
+  status(): RaftStatus {
+    return {
+      id: this.cfg.id,
+      role: this.role,
+      term: this.term,
+      vote: this.vote,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      persistedIndex: this.log.persisted,
+      progress: this.role === 'leader' ? [...this.progress.values()].map((p) => p.view()) : [],
+    }
+  }
+
+  get currentRole(): Role {
+    return this.role
+  }
+
+  get currentLeader(): NodeId | null {
+    return this.leader
+  }
+
+  get currentTerm(): number {
+    return this.term
+  }
+
+  /** The log entry at `index` (for tests and invariant checks). */
+  entryAt(index: number): Entry | undefined {
+    return this.log.slice(index, index + 1)[0]
+  }
+
+  // ---- roles -------------------------------------------------------------
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    if (term !== this.term) {
+      this.term = term
+      this.vote = null
+    }
+    this.dropPendingReads()
+    this.leader = leader
+    this.role = 'follower'
+    this.stepRole = this.stepFollower
+    this.tickRole = this.tickElection
+    this.resetTimers()
+  }
+
+  private becomePreCandidate(): void {
+    this.role = 'precandidate'
+    this.leader = null
+    this.stepRole = this.stepCandidate
+    this.tickRole = this.tickElection
+    this.resetTimers()
+    this.startPoll('prevote', this.term + 1)
+  }
+
+  private becomeCandidate(): void {
+    this.term += 1
+    this.vote = this.cfg.id
+    this.role = 'candidate'
+    this.leader = null
+    this.stepRole = this.stepCandidate
+    this.tickRole = this.tickElection
+    this.resetTimers()
+    this.startPoll('vote', this.term)
+  }
+
+  private becomeLeader(): void {
+    this.role = 'leader'
+    this.leader = this.cfg.id
+    this.stepRole = this.stepLeader
+    this.tickRole = this.tickHeartbeat
+    this.resetTimers()
+    this.progress = new Map()
+    for (const id of this.peers) {
+      const pr = new Progress(id, this.log.lastIndex(), this.cfg.maxInflight)
+      pr.recentActive = true
+      this.progress.set(id, pr)
+    }
+    this.reads.reset()
+    // A no-op of our own term lets us commit everything before it (Raft §5.4.2, Figure 8).
+    this.log.append([{ index: this.log.lastIndex() + 1, term: this.term, kind: 'noop', data: '' }])
+    this.broadcastAppend(true)
+  }
+
+  private startPoll(type: 'prevote' | 'vote', term: number): void {
+    this.votes.clear()
+    this.votes.set(this.cfg.id, true)
+    if (this.tallyWon()) {
+      if (type === 'prevote') this.becomeCandidate()
+      else this.becomeLeader()
+      return
+    }
+    for (const to of this.peers) {
+      this.send({ type, to, term, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() })
+    }
+  }
+
+  private campaign(): void {
+    if (this.cfg.preVote) this.becomePreCandidate()
+    else this.becomeCandidate()
+  }
+
+  // ---- ticks -------------------------------------------------------------
+
+  private tickElection(): void {
+    this.electionElapsed++
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0
+      this.campaign()
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.electionElapsed++
+    this.heartbeatElapsed++
+    if (this.electionElapsed >= this.cfg.electionTicks) {
+      this.electionElapsed = 0
+      if (this.cfg.checkQuorum && !this.quorumActive()) {
+        // We cannot reach a majority: stop acting as leader so clients go elsewhere.
+        this.becomeFollower(this.term, null)
+        return
+      }
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0
+      this.broadcastHeartbeat()
+    }
+  }
+
+  private resetTimers(): void {
+    this.electionElapsed = 0
+    this.heartbeatElapsed = 0
+    this.randomizedElectionTimeout = this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks)
+  }
+
+  // ---- message handling ----------------------------------------------------
+
+  private handleVoteRequest(m: VoteRequest): void {
+    const respType = m.type === 'prevote' ? 'prevote_resp' : 'vote_resp'
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === null && this.leader === null) ||
+      (m.type === 'prevote' && m.term > this.term)
+    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+      // A grant is sent at the requested term, so the (pre)candidate counts it.
+      // A vote is durable before the candidate hears of it (no double vote after a crash).
+      const grant: Outgoing = { type: respType, to: m.from, term: m.term, reject: false }
+      if (m.type === 'prevote') this.send(grant)
+      else if (this.cfg.bugs?.has('vote_not_persisted_before_reply') === true) this.unsafeMsgs.push(this.stamp(grant))
+      else this.sendAfterPersist(grant)
+      if (m.type === 'vote') {
+        this.electionElapsed = 0
+        this.vote = m.from
+      }
+    } else {
+      this.send({ type: respType, to: m.from, reject: true })
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'append':
+        this.electionElapsed = 0
+        this.leader = m.from
+        this.handleAppend(m)
+        return
+      case 'heartbeat':
+        this.electionElapsed = 0
+        this.leader = m.from
+        this.handleHeartbeat(m)
+        return
+      case 'read_index_resp':
+        if (m.reject) this.droppedReads.push(m.ctx)
+        else this.readStates.push({ ctx: m.ctx, index: m.index })
+        return
+      case 'read_index':
+        // Not the leader (any more): let the asker retry elsewhere.
+        this.send({ type: 'read_index_resp', to: m.from, ctx: m.ctx, index: 0, reject: true })
+        return
+      default:
+        return
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case 'append':
+      case 'heartbeat':
+        // Someone won this term (our own term, or a higher one handled in step()).
+        this.becomeFollower(m.term, m.from)
+        this.stepFollower(m)
+        return
+      case 'prevote_resp':
+        if (this.role === 'precandidate') this.tallyVote(m)
+        return
+      case 'vote_resp':
+        if (this.role === 'candidate') this.tallyVote(m)
+        return
+      case 'read_index':
+        this.send({ type: 'read_index_resp', to: m.from, ctx: m.ctx, index: 0, reject: true })
+        return
+      default:
+        return
+    }
+  }
+
+  private tallyVote(m: VoteResponse): void {
+    if (!this.votes.has(m.from)) this.votes.set(m.from, !m.reject)
+    if (this.tallyWon()) {
+      if (this.role === 'precandidate') this.becomeCandidate()
+      else this.becomeLeader()
+    } else if (this.tallyLost()) {
+      this.becomeFollower(this.term, null)
+    }
+  }
+
+  private tallyWon(): boolean {
+    let granted = 0
+    for (const g of this.votes.values()) if (g) granted++
+    return granted >= this.quorum
+  }
+
+  private tallyLost(): boolean {
+    let rejected = 0
+    for (const g of this.votes.values()) if (!g) rejected++
+    return rejected > this.cfg.voters.length - this.quorum
+  }
+
+  private stepLeader(m: Message): void {
+    const pr = this.progress.get(m.from)
+    switch (m.type) {
+      case 'append_resp':
+        if (pr === undefined) return
+        pr.recentActive = true
+        this.handleAppendResponse(pr, m)
+        return
+      case 'heartbeat_resp':
+        if (pr === undefined) return
+        pr.recentActive = true
+        this.handleHeartbeatResponse(pr, m)
+        return
+      case 'read_index':
+        if (pr === undefined) return
+        this.reads.add(m.ctx, m.from, this.log.committed, this.committedInCurrentTerm())
+        this.releaseReads()
+        return
+      default:
+        return
+    }
+  }
+
+  private handleAppend(m: AppendRequest): void {
+    if (m.prevIndex < this.log.committed) {
+      // Everything up to our commit index already matches the leader.
+      this.sendAfterPersist({ type: 'append_resp', to: m.from, reject: false, index: this.log.committed, hintIndex: 0, hintTerm: 0 })
+      return
+    }
+    if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
+      const lastNew = this.log.appendAfterMatch(m.prevIndex, m.entries)
+      this.log.commitTo(Math.min(m.commit, lastNew))
+      this.sendAfterPersist({ type: 'append_resp', to: m.from, reject: false, index: lastNew, hintIndex: 0, hintTerm: 0 })
+      return
+    }
+    // Fast backtracking: point the leader at the last index of a term <= its prevTerm.
+    const hintIndex = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm)
+    const hintTerm = this.log.term(hintIndex) ?? 0
+    this.sendAfterPersist({ type: 'append_resp', to: m.from, reject: true, index: m.prevIndex, hintIndex, hintTerm })
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    // The leader sends min(match, commit), so this never exceeds what we share with it.
+    this.log.commitTo(m.commit)
+    this.send({ type: 'heartbeat_resp', to: m.from, readSeq: m.readSeq })
+  }
+
+  private handleAppendResponse(pr: Progress, m: AppendResponse): void {
+    if (m.reject) {
+      const hint = m.hintTerm > 0 ? this.log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex
+      if (pr.reject(m.index, hint)) this.sendAppend(pr, false)
+      return
+    }
+    const wasPaused = pr.isPaused()
+    if (pr.ack(m.index)) {
+      if (this.maybeCommit()) this.broadcastAppend(true)
+      else this.sendAppend(pr, false)
+    } else if (wasPaused) {
+      this.sendAppend(pr, false)
+    }
+  }
+
+  private handleHeartbeatResponse(pr: Progress, m: HeartbeatResponse): void {
+    pr.onHeartbeatResponse()
+    if (pr.match < this.log.lastIndex()) this.sendAppend(pr, false)
+    this.reads.ack(m.from, m.readSeq)
+    this.releaseReads()
+  }
+
+  // ---- replication ---------------------------------------------------------
+
+  private broadcastAppend(sendIfEmpty: boolean): void {
+    for (const pr of this.progress.values()) this.sendAppend(pr, sendIfEmpty)
+  }
+
+  /** Sends as many AppendEntries as the follower's window allows. */
+  private sendAppend(pr: Progress, sendIfEmpty: boolean): void {
+    const last = this.log.lastIndex()
+    let sentAny = false
+    while (!pr.isPaused() && (pr.next <= last || (sendIfEmpty && !sentAny))) {
+      const prevIndex = pr.next - 1
+      const prevTerm = this.log.term(prevIndex)
+      if (prevTerm === undefined) return // needs a snapshot: not reachable without compaction
+      const hi = Math.min(last + 1, pr.next + this.cfg.maxBatchEntries)
+      const entries = this.log.slice(pr.next, hi)
+      this.send({
+        type: 'append',
+        to: pr.id,
+        prevIndex,
+        prevTerm,
+        entries,
+        commit: this.log.committed,
+      })
+      pr.sent(prevIndex + entries.length, entries.length > 0)
+      sentAny = true
+      if (entries.length === 0) return
+    }
+    if (sendIfEmpty && !sentAny) {
+      // A paused follower still learns the new commit index.
+      const prevIndex = Math.min(pr.match, last)
+      this.send({
+        type: 'append',
+        to: pr.id,
+        prevIndex,
+        prevTerm: this.log.term(prevIndex) ?? 0,
+        entries: [],
+        commit: Math.min(pr.match, this.log.committed),
+      })
+    }
+  }
+
+  private broadcastHeartbeat(): void {
+    const readSeq = this.reads.broadcastSeq()
+    for (const pr of this.progress.values()) {
+      this.send({ type: 'heartbeat', to: pr.id, commit: Math.min(pr.match, this.log.committed), readSeq })
+    }
+  }
+
+  /** Advances the commit index to what a quorum has durably stored. */
+  private maybeCommit(): boolean {
+    const matches = [this.log.persisted]
+    for (const pr of this.progress.values()) matches.push(pr.match)
+    matches.sort((a, b) => b - a)
+    const candidate = matches[this.quorum - 1] ?? 0
+    if (candidate <= this.log.committed) return false
+    // Raft §5.4.2: only entries of our own term are committed by counting replicas.
+    const countsOldTerms = this.cfg.bugs?.has('commit_previous_term_by_counting') === true
+    if (!countsOldTerms && this.log.term(candidate) !== this.term) return false
+    this.log.commitTo(candidate)
+    if (this.committedInCurrentTerm()) {
+      this.reads.onCommitInTerm(this.log.committed)
+      this.releaseReads()
+    }
+    return true
+  }
+
+  private quorumActive(): boolean {
+    let active = 1
+    for (const pr of this.progress.values()) {
+      if (pr.recentActive) active++
+      pr.recentActive = false
+    }
+    return active >= this.quorum
+  }
+
+  private committedInCurrentTerm(): boolean {
+    return this.log.term(this.log.committed) === this.term
+  }
+
+  // ---- reads ----------------------------------------------------------------
+
+  private releaseReads(): void {
+    for (const r of this.reads.takeReleased()) {
+      if (r.from === this.cfg.id) this.readStates.push({ ctx: r.ctx, index: r.index })
+      else this.send({ type: 'read_index_resp', to: r.from, ctx: r.ctx, index: r.index, reject: false })
+    }
+  }
+
+  private dropPendingReads(): void {
+    for (const r of this.reads.takeAll()) {
+      if (r.from === this.cfg.id) this.droppedReads.push(r.ctx)
+      else this.send({ type: 'read_index_resp', to: r.from, ctx: r.ctx, index: 0, reject: true })
+    }
+  }
+
+  // ---- output ---------------------------------------------------------------
+
+  private send(m: Outgoing): void {
+    this.msgs.push(this.stamp(m))
+  }
+
+  /** Messages that acknowledge log entries wait for the entries to be durable. */
+  private sendAfterPersist(m: Outgoing): void {
+    if (m.type === 'append_resp' && this.cfg.bugs?.has('append_acked_before_sync') === true) this.unsafeMsgs.push(this.stamp(m))
+    else this.msgsAfterPersist.push(this.stamp(m))
+  }
+
+  private stamp(m: Outgoing): Message {
+    return { ...m, from: this.cfg.id, term: m.term ?? this.term } as Message
+  }
+
+  private hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed }
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit
+}

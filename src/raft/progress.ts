@@ -1,0 +1,100 @@
+// The leader's view of one follower: how far it matches, what to send next,
+// and how many AppendEntries are in flight (flow control, Raft thesis §10.2).
+import type { NodeId, PeerProgress, ProgressState } from './types.js'
+
+export class Progress {
+  match = 0
+  next: number
+  state: ProgressState = 'probe'
+  /** In probe state: an AppendEntries is out and unanswered; wait before sending another. */
+  probeSent = false
+  /** Last index of each AppendEntries in flight, oldest first (replicate state). */
+  private readonly inflights: number[] = []
+  /** Heard from since the last CheckQuorum round. */
+  recentActive = false
+
+  constructor(readonly id: NodeId, lastIndex: number, private readonly maxInflight: number) {
+    this.next = lastIndex + 1
+  }
+
+  isPaused(): boolean {
+    return this.state === 'probe' ? this.probeSent : this.inflights.length >= this.maxInflight
+  }
+
+  /** Record an AppendEntries carrying entries up to `lastSent`. */
+  sent(lastSent: number, hadEntries: boolean): void {
+    if (this.state === 'replicate') {
+      if (hadEntries) {
+        this.next = lastSent + 1
+        this.inflights.push(lastSent)
+      }
+    } else {
+      this.probeSent = true
+    }
+  }
+
+  /** A successful response up to `index`; false if it told us nothing new. */
+  ack(index: number): boolean {
+    let progressed = false
+    if (index > this.match) {
+      this.match = index
+      progressed = true
+    }
+    if (this.next <= index) this.next = index + 1
+    this.probeSent = false
+    while (this.inflights.length > 0 && (this.inflights[0] as number) <= index) this.inflights.shift()
+    if (this.state === 'probe' && progressed) this.becomeReplicate()
+    return progressed
+  }
+
+  /**
+   * A rejection of prevIndex `rejected`. `hint` is the leader's best guess of the
+   * last matching index. Returns false for a stale rejection that needs no action.
+   */
+  reject(rejected: number, hint: number): boolean {
+    if (this.state === 'replicate') {
+      if (rejected <= this.match) return false
+      this.becomeProbe()
+      this.next = Math.max(this.match + 1, Math.min(rejected, hint + 1))
+      return true
+    }
+    if (rejected !== this.next - 1) return false
+    this.next = Math.max(this.match + 1, Math.min(rejected, hint + 1), 1)
+    this.probeSent = false
+    return true
+  }
+
+  becomeProbe(): void {
+    this.state = 'probe'
+    this.probeSent = false
+    this.inflights.length = 0
+    this.next = this.match + 1
+  }
+
+  private becomeReplicate(): void {
+    this.state = 'replicate'
+    this.inflights.length = 0
+    this.next = this.match + 1
+  }
+
+  /**
+   * A heartbeat answer: a lost probe may be retried, and a full window frees
+   * one slot so lost AppendEntries cannot stall the follower forever (the
+   * follower rejects the gap and we fall back to probing).
+   */
+  onHeartbeatResponse(): void {
+    this.probeSent = false
+    if (this.inflights.length >= this.maxInflight) this.inflights.shift()
+  }
+
+  view(): PeerProgress {
+    return {
+      id: this.id,
+      match: this.match,
+      next: this.next,
+      state: this.state,
+      inflight: this.inflights.length,
+      recentActive: this.recentActive,
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// Types shared by the consensus core and the adapters that drive it.
+// Nothing here may import node:*, timers, Date or Math.random (DESIGN §1).
+
+export type NodeId = string
+
+/** `noop` is appended by every new leader so it can commit entries of earlier terms (Raft §5.4.2). */
+export type EntryKind = 'noop' | 'cmd'
+
+export interface Entry {
+  readonly index: number
+  readonly term: number
+  readonly kind: EntryKind
+  /** Opaque to the core; the state machine's encoded command. Empty for `noop`. */
+  readonly data: string
+}
+
+/** What must be on disk before any message that depends on it leaves the node. */
+export interface HardState {
+  readonly term: number
+  readonly vote: NodeId | null
+  readonly commit: number
+}
+
+interface Envelope {
+  readonly from: NodeId
+  readonly to: NodeId
+  readonly term: number
+}
+
+export type VoteRequest = Envelope & {
+  readonly type: 'prevote' | 'vote'
+  readonly lastIndex: number
+  readonly lastTerm: number
+}
+export type VoteResponse = Envelope & { readonly type: 'prevote_resp' | 'vote_resp'; readonly reject: boolean }
+export type AppendRequest = Envelope & {
+  readonly type: 'append'
+  readonly prevIndex: number
+  readonly prevTerm: number
+  readonly entries: readonly Entry[]
+  readonly commit: number
+}
+/**
+ * On success `index` is the follower's last index matching the leader.
+ * On reject `index` is the rejected prevIndex and (hintIndex, hintTerm) let the
+ * leader skip a whole term of conflicting entries in one round trip.
+ */
+export type AppendResponse = Envelope & {
+  readonly type: 'append_resp'
+  readonly reject: boolean
+  readonly index: number
+  readonly hintIndex: number
+  readonly hintTerm: number
+}
+/** `readSeq` confirms leadership for every ReadIndex request up to that sequence number. */
+export type Heartbeat = Envelope & { readonly type: 'heartbeat'; readonly commit: number; readonly readSeq: number }
+export type HeartbeatResponse = Envelope & { readonly type: 'heartbeat_resp'; readonly readSeq: number }
+/** A follower asking the leader for a read index on behalf of its own clients. */
+export type ReadIndexRequest = Envelope & { readonly type: 'read_index'; readonly ctx: string }
+export type ReadIndexResponse = Envelope & {
+  readonly type: 'read_index_resp'
+  readonly ctx: string
+  readonly index: number
+  readonly reject: boolean
+}
+
+export type Message =
+  | VoteRequest
+  | VoteResponse
+  | AppendRequest
+  | AppendResponse
+  | Heartbeat
+  | HeartbeatResponse
+  | ReadIndexRequest
+  | ReadIndexResponse
+
+export type MessageType = Message['type']
+
+/** A linearizable read may be served once the local applied index reaches `index`. */
+export interface ReadState {
+  readonly ctx: string
+  readonly index: number
+}
+
+export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader'
+
+/**
+ * One round of work for the driver. Ordering contract:
+ * 1. `messages` may be sent at once (a leader's AppendEntries go out while its own write is in flight, thesis §10.2.1);
+ * 2. `hardState` (if not null) and `entries` are written in ONE synced batch, after every earlier Ready's batch;
+ *    `entries[0].index` may be at or below the stored last index: everything stored from there on is replaced;
+ * 3. only then `persistedMessages` are sent and `advance(ready)` is called;
+ * 4. `committed` entries are already durable locally and are applied in order, at once.
+ */
+export interface Ready {
+  readonly hardState: HardState | null
+  readonly entries: readonly Entry[]
+  readonly messages: readonly Message[]
+  readonly persistedMessages: readonly Message[]
+  readonly committed: readonly Entry[]
+  readonly readStates: readonly ReadState[]
+  /** ReadIndex contexts that cannot be served (no leader known, or leadership lost). */
+  readonly droppedReads: readonly string[]
+}
+
+export type ProposeResult =
+  | { readonly ok: true; readonly firstIndex: number; readonly term: number }
+  | { readonly ok: false; readonly leader: NodeId | null }
+
+export type ProgressState = 'probe' | 'replicate'
+
+export interface PeerProgress {
+  readonly id: NodeId
+  readonly match: number
+  readonly next: number
+  readonly state: ProgressState
+  readonly inflight: number
+  readonly recentActive: boolean
+}
+
+export interface RaftStatus {
+  readonly id: NodeId
+  readonly role: Role
+  readonly term: number
+  readonly vote: NodeId | null
+  readonly leader: NodeId | null
+  readonly commit: number
+  readonly applied: number
+  readonly lastIndex: number
+  readonly persistedIndex: number
+  /** Present on the leader only. */
+  readonly progress: readonly PeerProgress[]
+}
+
+/** Deliberately broken behaviours, switched on only by tests that prove the checks catch them. */
+export type Bug =
+  | 'commit_previous_term_by_counting'
+  | 'vote_not_persisted_before_reply'
+  | 'append_acked_before_sync'
+  | 'follower_reads_locally'
+
+export interface RaftConfig {
+  readonly id: NodeId
+  /** Every voter, this node included. */
+  readonly voters: readonly NodeId[]
+  /** Election timeout is drawn uniformly from [electionTicks, 2*electionTicks). */
+  readonly electionTicks: number
+  readonly heartbeatTicks: number
+  /** Max AppendEntries messages in flight per follower in replicate state. */
+  readonly maxInflight: number
+  /** Max entries in one AppendEntries message. */
+  readonly maxBatchEntries: number
+  readonly preVote: boolean
+  readonly checkQuorum: boolean
+  /** Uniform in [0, 1); injected so the core stays deterministic. */
+  readonly random: () => number
+  readonly bugs?: ReadonlySet<Bug>
+}
+
+/** What storage hands back at start-up. */
+export interface RestoredState {
+  readonly hardState: HardState
+  readonly entries: readonly Entry[]
+}

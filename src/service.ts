@@ -1,0 +1,44 @@
+// The port the HTTP layer calls. The node driver implements it; HTTP tests use a fake.
+import type { NodeId, RaftStatus } from './raft/types.js'
+
+export interface IncrementInput {
+  readonly clientId: string
+  readonly cost: number
+  readonly requestId?: string
+}
+
+/** One token-bucket answer, as the rate routes report it. */
+export interface RateDecision {
+  /** true: admitted (increment) or would be admitted at cost 1 (check). */
+  readonly result: boolean
+  /** Whole tokens left after this operation. */
+  readonly remaining: number
+  /** Bucket capacity (RATE_LIMIT_BURST). */
+  readonly limit: number
+  /** Tokens refilled per window (RATE_LIMIT). */
+  readonly refill: number
+  readonly windowSec: number
+  /** Seconds until the bucket is full again. */
+  readonly resetSec: number
+  /** Seconds until a request of this cost would be admitted; 0 when admitted. */
+  readonly retryAfterSec: number
+}
+
+export interface ClusterStatus {
+  readonly node: NodeId
+  readonly raft: RaftStatus
+  readonly leaderAddress: string | null
+  readonly ready: boolean
+}
+
+export interface RateLimiterService {
+  /** Rejects with RateLimiterError (NO_LEADER, NO_QUORUM, SHUTTING_DOWN, INVALID_COST...). */
+  increment(input: IncrementInput): Promise<RateDecision>
+  /** Linearizable: reflects every increment acknowledged before it was called. Consumes nothing. */
+  check(clientId: string): Promise<RateDecision>
+  status(): ClusterStatus
+  /** Ready once a leader is known and the local log is applied up to the commit index. */
+  isReady(): boolean
+  /** The burst, so the HTTP layer can reject cost above it with 400. */
+  readonly burst: number
+}

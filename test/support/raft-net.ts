@@ -1,0 +1,176 @@
+// A tiny synchronous harness for driving RaftCore instances in unit tests:
+// messages sit in a queue until delivered, persistence is instant, and every
+// node's durable state is kept so a node can be "restarted" from it.
+import { RaftCore } from '../../src/raft/core.js'
+import type { Entry, HardState, Message, NodeId, RaftConfig, Ready } from '../../src/raft/types.js'
+
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0 || 1
+  return () => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s / 4294967296
+  }
+}
+
+interface Disk {
+  hardState: HardState
+  entries: Entry[]
+}
+
+export class RaftNet {
+  readonly nodes = new Map<NodeId, RaftCore>()
+  readonly disks = new Map<NodeId, Disk>()
+  readonly applied = new Map<NodeId, Entry[]>()
+  readonly readStates = new Map<NodeId, { ctx: string; index: number }[]>()
+  readonly dropped = new Map<NodeId, string[]>()
+  queue: Message[] = []
+  /** Links that drop everything: "a>b" drops messages from a to b. */
+  readonly cut = new Set<string>()
+  readonly down = new Set<NodeId>()
+  private restarts = 0
+
+  constructor(readonly ids: NodeId[], private readonly overrides: Partial<RaftConfig> = {}, seed = 1) {
+    const rnd = seededRandom(seed)
+    for (const id of ids) {
+      this.disks.set(id, { hardState: { term: 0, vote: null, commit: 0 }, entries: [] })
+      this.applied.set(id, [])
+      this.readStates.set(id, [])
+      this.dropped.set(id, [])
+      this.start(id, rnd)
+    }
+  }
+
+  config(id: NodeId, random: () => number): RaftConfig {
+    return {
+      id,
+      voters: this.ids,
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      maxInflight: 4,
+      maxBatchEntries: 64,
+      preVote: true,
+      checkQuorum: true,
+      random,
+      ...this.overrides,
+    }
+  }
+
+  start(id: NodeId, random: () => number = seededRandom(hashId(id) + this.restarts++)): RaftCore {
+    const disk = this.disks.get(id) as Disk
+    const core = new RaftCore(this.config(id, random), { hardState: disk.hardState, entries: disk.entries.slice() })
+    this.nodes.set(id, core)
+    this.applied.set(id, [])
+    this.down.delete(id)
+    return core
+  }
+
+  crash(id: NodeId): void {
+    this.down.add(id)
+    this.queue = this.queue.filter((m) => m.to !== id && m.from !== id)
+  }
+
+  node(id: NodeId): RaftCore {
+    const n = this.nodes.get(id)
+    if (n === undefined) throw new Error(`no node ${id}`)
+    return n
+  }
+
+  isolate(id: NodeId): void {
+    for (const other of this.ids) {
+      if (other === id) continue
+      this.cut.add(`${id}>${other}`)
+      this.cut.add(`${other}>${id}`)
+    }
+  }
+
+  heal(): void {
+    this.cut.clear()
+  }
+
+  /** Processes every node's Ready: persist instantly, queue messages, record applies. */
+  flush(): void {
+    for (const [id, core] of this.nodes) {
+      if (this.down.has(id)) continue
+      while (core.hasReady()) {
+        const rd = core.ready()
+        this.persist(id, rd)
+        this.queue.push(...rd.messages, ...rd.persistedMessages)
+        core.advance(rd)
+        this.applied.get(id)?.push(...rd.committed)
+        this.readStates.get(id)?.push(...rd.readStates)
+        this.dropped.get(id)?.push(...rd.droppedReads)
+      }
+    }
+  }
+
+  private persist(id: NodeId, rd: Ready): void {
+    const disk = this.disks.get(id) as Disk
+    if (rd.hardState !== null) disk.hardState = rd.hardState
+    const first = rd.entries[0]
+    if (first !== undefined) {
+      disk.entries.length = Math.min(disk.entries.length, first.index - 1)
+      disk.entries.push(...rd.entries)
+    }
+  }
+
+  /** Delivers queued messages (and whatever they cause) until the network is quiet. */
+  stabilize(maxRounds = 1000): void {
+    this.flush()
+    for (let round = 0; round < maxRounds && this.queue.length > 0; round++) {
+      const batch = this.queue
+      this.queue = []
+      for (const m of batch) this.deliver(m)
+      this.flush()
+    }
+  }
+
+  deliver(m: Message): void {
+    if (this.down.has(m.to) || this.down.has(m.from) || this.cut.has(`${m.from}>${m.to}`)) return
+    this.nodes.get(m.to)?.step(m)
+  }
+
+  tick(id: NodeId, n = 1): void {
+    for (let i = 0; i < n; i++) this.node(id).tick()
+    this.flush()
+  }
+
+  tickAll(n = 1): void {
+    for (let i = 0; i < n; i++) {
+      for (const [id, core] of this.nodes) if (!this.down.has(id)) core.tick()
+      this.stabilize()
+    }
+  }
+
+  /** Ticks `id` until it campaigns, then lets the election finish. */
+  elect(id: NodeId): void {
+    for (let i = 0; i < 100 && this.node(id).currentRole !== 'leader'; i++) {
+      this.node(id).tick()
+      this.stabilize()
+    }
+    if (this.node(id).currentRole !== 'leader') throw new Error(`${id} did not become leader`)
+  }
+
+  leaders(): NodeId[] {
+    return this.ids.filter((id) => !this.down.has(id) && this.node(id).currentRole === 'leader')
+  }
+
+  propose(id: NodeId, ...data: string[]): void {
+    const r = this.node(id).propose(data)
+    if (!r.ok) throw new Error(`${id} refused a proposal`)
+    this.stabilize()
+  }
+
+  appliedData(id: NodeId): string[] {
+    return (this.applied.get(id) ?? []).filter((e) => e.kind === 'cmd').map((e) => e.data)
+  }
+}
+
+function hashId(id: string): number {
+  let h = 2166136261
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619) >>> 0
+  return h
+}
