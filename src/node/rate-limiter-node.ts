@@ -1,0 +1,336 @@
+// The rate limiter as one cluster member: increments go through the Raft log
+// (proposed here when leader, forwarded to the leader otherwise), checks are
+// linearizable reads via ReadIndex, and every answer comes from the
+// replicated state machine.
+import { RateLimiterError, type ErrorCode } from '../errors.js'
+import type { Entry, NodeId, ReadState } from '../raft/types.js'
+import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy } from '../ratelimit/index.js'
+import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService } from '../service.js'
+import type { ForwardOutcome, Transport } from '../transport/port.js'
+import { expireWaiters, type Waiter } from './deadline-queue.js'
+import { toRateDecision } from './decision-view.js'
+import { PendingProposals, type ProposalOutcome } from './pending-proposals.js'
+import type { RaftDriver } from './raft-driver.js'
+
+export interface NodeLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface RateLimiterNodeOptions {
+  readonly id: NodeId
+  readonly policy: Policy
+  readonly requestTimeoutMs: number
+  readonly transport: Transport
+  readonly peerAddresses: ReadonlyMap<NodeId, string>
+  readonly logger: NodeLogger
+  readonly now?: () => number
+}
+
+interface IncrementRequest extends Waiter<RateDecision> {
+  readonly input: IncrementInput
+}
+
+interface ReadBatch {
+  readonly waiters: { key: string; w: Waiter<RateDecision> }[]
+  index: number
+}
+
+export class RateLimiterNode implements RateLimiterService {
+  readonly burst: number
+  private driver: RaftDriver | null = null
+  private readonly sm = new RateLimitStateMachine()
+  private readonly pending = new PendingProposals()
+  private readonly now: () => number
+  private lastStamp = 0
+  private shuttingDown = false
+
+  /** Increments waiting for a leader to be known, or for the next propose batch. */
+  private awaitingLeader: IncrementRequest[] = []
+  private toPropose: IncrementRequest[] = []
+  private toForward: IncrementRequest[] = []
+  /** Checks made this turn share one ReadIndex request. */
+  private nextRead: ReadBatch | null = null
+  private readSeq = 0
+  private readonly readsInFlight = new Map<string, ReadBatch>()
+  /** Confirmed reads waiting for the local state machine to catch up. */
+  private readsToServe: ReadBatch[] = []
+
+  constructor(private readonly opts: RateLimiterNodeOptions) {
+    this.burst = opts.policy.burst
+    this.now = opts.now ?? Date.now
+  }
+
+  attach(driver: RaftDriver): void {
+    this.driver = driver
+  }
+
+  // ---- RateLimiterService --------------------------------------------------
+
+  increment(input: IncrementInput): Promise<RateDecision> {
+    if (this.shuttingDown) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
+    if (!Number.isInteger(input.cost) || input.cost < 1 || input.cost > this.burst) {
+      return Promise.reject(new RateLimiterError('COST_EXCEEDS_BURST', `cost ${input.cost}, burst ${this.burst}`))
+    }
+    return new Promise<RateDecision>((resolve, reject) => {
+      this.dispatch({ input, resolve, reject, deadline: this.now() + this.opts.requestTimeoutMs })
+    })
+  }
+
+  check(clientId: string): Promise<RateDecision> {
+    if (this.shuttingDown) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
+    return new Promise<RateDecision>((resolve, reject) => {
+      let batch = this.nextRead
+      if (batch === null) {
+        batch = { waiters: [], index: 0 }
+        this.nextRead = batch
+        this.requireDriver().schedule()
+      }
+      batch.waiters.push({ key: clientId, w: { resolve, reject, deadline: this.now() + this.opts.requestTimeoutMs } })
+    })
+  }
+
+  status(): ClusterStatus {
+    const raft = this.requireDriver().status()
+    return {
+      node: this.opts.id,
+      raft,
+      leaderAddress: raft.leader === null ? null : (this.opts.peerAddresses.get(raft.leader) ?? null),
+      ready: this.isReady(),
+    }
+  }
+
+  isReady(): boolean {
+    if (this.driver === null || this.shuttingDown) return false
+    const s = this.driver.status()
+    return s.leader !== null && s.applied >= s.commit
+  }
+
+  /** The leader side of a follower's forwarded batch. */
+  async handleForward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
+    if (this.driver?.core.currentRole !== 'leader') return inputs.map(() => ({ ok: false, code: 'NO_LEADER' }) as const)
+    return Promise.all(
+      inputs.map((input) =>
+        this.increment(input).then(
+          (decision): ForwardOutcome => ({ ok: true, decision }),
+          (err: unknown): ForwardOutcome => ({ ok: false, code: errorCodeOf(err) }),
+        ),
+      ),
+    )
+  }
+
+  /** Refuse new work; fail what is waiting. */
+  shutdown(): void {
+    this.shuttingDown = true
+    const err = new RateLimiterError('SHUTTING_DOWN')
+    for (const r of [...this.awaitingLeader, ...this.toPropose, ...this.toForward]) r.reject(err)
+    this.awaitingLeader = []
+    this.toPropose = []
+    this.toForward = []
+    this.pending.rejectAll(err)
+    for (const b of this.readsInFlight.values()) for (const x of b.waiters) x.w.reject(err)
+    this.readsInFlight.clear()
+    for (const b of this.readsToServe) for (const x of b.waiters) x.w.reject(err)
+    this.readsToServe = []
+  }
+
+  // ---- driver hooks ----------------------------------------------------------
+
+  /** Hands this turn's increments and reads to the core in one batch each. */
+  beforeReady(): void {
+    const driver = this.requireDriver()
+    if (this.toPropose.length > 0) this.proposeBatch()
+    if (this.toForward.length > 0) this.forwardBatch()
+    const batch = this.nextRead
+    if (batch !== null) {
+      this.nextRead = null
+      const ctx = `${this.opts.id}:${++this.readSeq}`
+      this.readsInFlight.set(ctx, batch)
+      driver.core.readIndex(ctx)
+    }
+  }
+
+  onApply(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      let decision: Decision | null = null
+      if (e.kind === 'cmd') {
+        try {
+          decision = this.sm.apply(decodeCommand(e.data))
+        } catch (err) {
+          // Deterministic on every replica: the command is skipped everywhere.
+          this.opts.logger.error({ err, index: e.index }, 'skipping an invalid command')
+        }
+      }
+      this.pending.settle(e.index, e.term, decision)
+    }
+    if (this.readsToServe.length > 0) this.serveReads()
+  }
+
+  onReadStates(states: readonly ReadState[]): void {
+    for (const s of states) {
+      const batch = this.readsInFlight.get(s.ctx)
+      if (batch === undefined) continue
+      this.readsInFlight.delete(s.ctx)
+      batch.index = s.index
+      this.readsToServe.push(batch)
+    }
+    this.serveReads()
+  }
+
+  onDroppedReads(ctxs: readonly string[]): void {
+    for (const ctx of ctxs) {
+      const batch = this.readsInFlight.get(ctx)
+      if (batch === undefined) continue
+      this.readsInFlight.delete(ctx)
+      // Leadership is changing: ask again in the next turn, until the deadline.
+      const retry = this.nextRead ?? { waiters: [], index: 0 }
+      retry.waiters.push(...batch.waiters)
+      this.nextRead = retry
+    }
+  }
+
+  onTick(): void {
+    const now = this.now()
+    const noQuorum = new RateLimiterError('NO_QUORUM')
+    this.pending.expire(now, (w) => w.reject(noQuorum))
+    this.awaitingLeader = expireWaiters(this.awaitingLeader, now, (w) => w.reject(new RateLimiterError('NO_LEADER')))
+    for (const [ctx, batch] of this.readsInFlight) {
+      if (dropExpired(batch, now, noQuorum) === 0) this.readsInFlight.delete(ctx)
+    }
+    if (this.nextRead !== null && dropExpired(this.nextRead, now, new RateLimiterError('NO_LEADER')) === 0) {
+      this.nextRead = null
+    }
+    if (this.awaitingLeader.length > 0 && this.requireDriver().core.currentLeader !== null) {
+      const waiting = this.awaitingLeader
+      this.awaitingLeader = []
+      for (const r of waiting) this.dispatch(r)
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private dispatch(req: IncrementRequest): void {
+    const driver = this.requireDriver()
+    const leader = driver.core.currentLeader
+    if (leader === this.opts.id) {
+      this.toPropose.push(req)
+      driver.schedule()
+    } else if (leader === null) {
+      this.awaitingLeader.push(req)
+    } else {
+      this.toForward.push(req)
+      driver.schedule()
+    }
+  }
+
+  private proposeBatch(): void {
+    const driver = this.requireDriver()
+    const batch = this.toPropose
+    this.toPropose = []
+    // Stamps never go backwards, also across a change of leader.
+    const stamp = Math.max(this.now(), this.lastStamp, this.sm.lastStamp)
+    this.lastStamp = stamp
+    const data = batch.map((r) =>
+      encodeCommand({
+        key: r.input.clientId,
+        cost: r.input.cost,
+        stamp,
+        policy: this.opts.policy,
+        ...(r.input.requestId === undefined ? {} : { requestId: r.input.requestId }),
+      }),
+    )
+    const res = driver.core.propose(data)
+    if (!res.ok) {
+      for (const r of batch) this.dispatch(r)
+      return
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i] as IncrementRequest
+      this.pending.add(res.firstIndex + i, res.term, {
+        deadline: r.deadline,
+        reject: r.reject,
+        resolve: (o: ProposalOutcome) => {
+          if (o.applied) r.resolve(toRateDecision(o.decision))
+          // Replaced by another leader's entry: it never happened, so it is safe to send again.
+          else if (r.deadline > this.now()) this.dispatch(r)
+          else r.reject(new RateLimiterError('NO_QUORUM'))
+        },
+      })
+    }
+  }
+
+  /** All increments a follower received this turn travel to the leader in one request. */
+  private forwardBatch(): void {
+    const batch = this.toForward
+    this.toForward = []
+    const leader = this.requireDriver().core.currentLeader
+    if (leader === null || leader === this.opts.id) {
+      for (const r of batch) this.dispatch(r)
+      return
+    }
+    this.opts.transport.forward(leader, batch.map((r) => r.input)).then(
+      (outcomes) => {
+        for (let i = 0; i < batch.length; i++) {
+          const req = batch[i] as IncrementRequest
+          const o = outcomes[i]
+          if (o === undefined) req.reject(new RateLimiterError('INTERNAL', 'short forward answer'))
+          else if (o.ok) req.resolve(o.decision)
+          // The peer was not the leader and proposed nothing: wait for the next leader.
+          else if (o.code === 'NO_LEADER' && req.deadline > this.now()) this.awaitingLeader.push(req)
+          else req.reject(new RateLimiterError(o.code))
+        }
+      },
+      (err: unknown) => {
+        const e = err instanceof RateLimiterError ? err : new RateLimiterError('NO_QUORUM')
+        const now = this.now()
+        for (const r of batch) {
+          // A refused connection never reached the leader: wait for the next one.
+          // Anything else has an unknown outcome and is never retried blindly.
+          if (neverDelivered(err) && r.deadline > now) this.awaitingLeader.push(r)
+          else r.reject(e)
+        }
+      },
+    )
+  }
+
+  private serveReads(): void {
+    const applied = this.requireDriver().status().applied
+    if (this.readsToServe.length === 0) return
+    const now = this.now()
+    const still: ReadBatch[] = []
+    for (const b of this.readsToServe) {
+      if (b.index > applied) {
+        still.push(b)
+        continue
+      }
+      for (const x of b.waiters) x.w.resolve(toRateDecision(this.sm.check(x.key, now, this.opts.policy)))
+    }
+    this.readsToServe = still
+  }
+
+  private requireDriver(): RaftDriver {
+    if (this.driver === null) throw new Error('RateLimiterNode used before attach()')
+    return this.driver
+  }
+}
+
+/** Rejects the batch's waiters past their deadline; returns how many remain. */
+function dropExpired(batch: ReadBatch, now: number, err: RateLimiterError): number {
+  const live = batch.waiters.filter((x) => x.w.deadline > now)
+  if (live.length !== batch.waiters.length) {
+    for (const x of batch.waiters) if (x.w.deadline <= now) x.w.reject(err)
+    batch.waiters.length = 0
+    batch.waiters.push(...live)
+  }
+  return live.length
+}
+
+/** True when the request provably never left this node (the connection was refused). */
+function neverDelivered(err: unknown): boolean {
+  return err instanceof RateLimiterError && err.code === 'NO_LEADER' && (err.detail ?? '').includes('ECONNREFUSED')
+}
+
+function errorCodeOf(err: unknown): ErrorCode {
+  return err instanceof RateLimiterError ? err.code : 'INTERNAL'
+}

@@ -1,0 +1,119 @@
+// Wires one cluster member from its configuration: storage, core driver,
+// transport, state machine and the two HTTP apps. main.ts only calls this.
+import type { FastifyInstance } from 'fastify'
+import { pino, type Logger } from 'pino'
+import type { Config } from '../config.js'
+import { buildPeerApp } from '../http/peer-app.js'
+import { buildPublicApp } from '../http/public-app.js'
+import { LevelLogStore } from '../storage/level-log-store.js'
+import { UndiciTransport } from '../transport/undici-transport.js'
+import { RaftDriver } from './raft-driver.js'
+import { RateLimiterNode } from './rate-limiter-node.js'
+
+/** AppendEntries in flight per follower, and entries per message. */
+const MAX_INFLIGHT = 64
+const MAX_BATCH_ENTRIES = 4096
+
+export interface RunningNode {
+  readonly node: RateLimiterNode
+  readonly driver: RaftDriver
+  readonly publicApp: FastifyInstance
+  readonly peerApp: FastifyInstance
+  readonly logger: Logger
+  /** Graceful stop: refuse new work, close listeners, finish writes, close storage. */
+  stop(): Promise<void>
+}
+
+export async function startNode(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningNode> {
+  const store = new LevelLogStore(config.dataDir)
+  const loaded = await store.load()
+  if (loaded.corruption !== null) {
+    logger.warn({ corruption: loaded.corruption, dataDir: config.dataDir }, 'corrupted log tail found and truncated')
+  }
+  logger.info(
+    { term: loaded.hardState.term, commit: loaded.hardState.commit, entries: loaded.entries.length },
+    'log loaded',
+  )
+
+  const transport = new UndiciTransport({
+    self: config.nodeId,
+    peers: config.peers.filter((p) => p.id !== config.nodeId),
+    secret: config.clusterSecret,
+    timeoutMs: config.peerTimeoutMs,
+    forwardTimeoutMs: config.requestTimeoutMs,
+    logger: logger.child({ component: 'transport' }),
+  })
+  const node = new RateLimiterNode({
+    id: config.nodeId,
+    policy: config.policy,
+    requestTimeoutMs: config.requestTimeoutMs,
+    transport,
+    peerAddresses: new Map(config.peers.map((p) => [p.id, `${p.host}:${p.port}`])),
+    logger: logger.child({ component: 'node' }),
+  })
+  let fatal = false
+  const driver = new RaftDriver({
+    raft: {
+      id: config.nodeId,
+      voters: config.peers.map((p) => p.id),
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      maxInflight: MAX_INFLIGHT,
+      maxBatchEntries: MAX_BATCH_ENTRIES,
+      preVote: true,
+      checkQuorum: true,
+    },
+    tickMs: config.tickMs,
+    store,
+    transport,
+    restored: loaded,
+    hooks: {
+      onApply: (entries) => node.onApply(entries),
+      onReadStates: (states) => node.onReadStates(states),
+      onDroppedReads: (ctxs) => node.onDroppedReads(ctxs),
+      onTick: () => node.onTick(),
+      beforeReady: () => node.beforeReady(),
+      onFatal: (err) => {
+        if (fatal) return
+        fatal = true
+        // Durability can no longer be promised: stop answering rather than lie.
+        logger.fatal({ err }, 'log write failed; stopping')
+        node.shutdown()
+        process.exitCode = 70
+        void stop()
+      },
+    },
+  })
+  node.attach(driver)
+
+  const peerApp = buildPeerApp({
+    secret: config.clusterSecret,
+    onMessages: (msgs) => driver.receive(msgs),
+    onForward: (inputs) => node.handleForward(inputs),
+  })
+  const publicApp = buildPublicApp(node, { failMode: config.failMode, logger: logger.child({ component: 'http' }) })
+
+  driver.start()
+  await peerApp.listen({ host: config.bindHost, port: config.raftPort })
+  await publicApp.listen({ host: config.bindHost, port: config.serverPort })
+  logger.info(
+    { node: config.nodeId, http: `${config.bindHost}:${config.serverPort}`, raft: `${config.bindHost}:${config.raftPort}` },
+    'node started',
+  )
+
+  let stopping: Promise<void> | null = null
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      node.shutdown()
+      await publicApp.close()
+      await driver.stop()
+      await peerApp.close()
+      await transport.close()
+      await store.close()
+      logger.info({ node: config.nodeId }, 'node stopped')
+    })()
+    return stopping
+  }
+
+  return { node, driver, publicApp, peerApp, logger, stop }
+}
