@@ -1,0 +1,232 @@
+// Three real node processes on loopback: agreement on a leader, the two
+// rate routes on every node, bad input, kill -9 of the leader, restart and
+// catch-up, and a full-cluster restart. Every client operation is recorded
+// and the history is checked for linearizability at the end.
+import t from 'tap'
+import { checkHistory, tokenBucketModel, type Op } from '../../src/check/index.js'
+import { startCluster, waitFor, type ProcCluster } from '../../scripts/cluster-proc.js'
+
+// One token a day: nothing refills during the test, so remaining_quota is an exact count.
+const BURST = 20
+const POLICY = { refill: 1, windowMs: 86_400_000, burst: BURST }
+const ENV = { RATE_LIMIT: '1', RATE_LIMIT_WINDOW_SEC: '86400', RATE_LIMIT_BURST: String(BURST), LOG_LEVEL: 'warn' }
+
+interface Status {
+  node: string
+  role: string
+  term: number
+  leader: string | null
+  applied_index: number
+  commit_index: number
+}
+
+const history: Op[] = []
+let opId = 0
+
+async function getJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) })
+  const text = await res.text()
+  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), headers: res.headers }
+}
+
+async function status(c: ProcCluster, name: string): Promise<Status | null> {
+  try {
+    const r = await getJson(`${c.url(name)}/cluster/status`)
+    return r.status === 200 ? (r.body as unknown as Status) : null
+  } catch {
+    return null
+  }
+}
+
+/** An increment recorded in the history: unknown when the cluster could not answer. */
+async function increment(c: ProcCluster, name: string, key: string, client: string): Promise<number> {
+  const call = performance.now()
+  let code = 0
+  let outcome: Op['outcome'] = 'unknown'
+  try {
+    const r = await getJson(`${c.url(name)}/rate/increment?client_id=${encodeURIComponent(key)}`, { method: 'POST' })
+    code = r.status
+    if (r.status === 200 || r.status === 429) {
+      outcome = { admitted: r.body['result'] === true, remaining: Number(r.body['remaining_quota']) }
+    }
+  } catch {
+    code = -1
+  }
+  const ret = outcome === 'unknown' ? Infinity : performance.now()
+  history.push({ id: opId++, clientId: client, key, kind: 'increment', cost: 1, call, ret, outcome })
+  return code
+}
+
+async function check(c: ProcCluster, name: string, key: string, client: string): Promise<number | null> {
+  const call = performance.now()
+  const r = await getJson(`${c.url(name)}/rate/check?client_id=${encodeURIComponent(key)}`)
+  if (r.status !== 200) return null // a failed read had no effect: leave it out
+  const remaining = Number(r.body['remaining_quota'])
+  history.push({ id: opId++, clientId: client, key, kind: 'check', cost: 1, call, ret: performance.now(), outcome: { admitted: r.body['result'] === true, remaining } })
+  return remaining
+}
+
+async function agreedLeader(c: ProcCluster, names: readonly string[]): Promise<{ leader: string; term: number } | null> {
+  const all = await Promise.all(names.map((n) => status(c, n)))
+  const first = all[0]
+  if (first === null || first === undefined || first.leader === null) return null
+  for (const s of all) if (s === null || s.leader !== first.leader || s.term !== first.term) return null
+  return { leader: first.leader, term: first.term }
+}
+
+t.test('a three-process cluster', async (t) => {
+  const c = await startCluster({ nodes: 3, env: ENV })
+  t.teardown(() => c.stop({ removeData: true }))
+  const started = performance.now()
+  const names = c.names
+
+  await t.test('every node names the same leader and term within 3 s of start', async (t) => {
+    const agreed = await waitFor(() => agreedLeader(c, names), 10_000, { intervalMs: 50 })
+    const elapsed = performance.now() - started
+    t.ok(agreed !== null, `leader ${agreed?.leader} in term ${agreed?.term}`)
+    t.ok(elapsed < 3000, `agreed after ${Math.round(elapsed)} ms`)
+    await c.waitReady(5000)
+  })
+
+  await t.test('increments on every node drain one bucket; checks agree everywhere', async (t) => {
+    const key = 'client-1'
+    let okCount = 0
+    let i = 0
+    for (;;) {
+      const name = names[i++ % names.length] as string
+      const call = performance.now()
+      const r = await getJson(`${c.url(name)}/rate/increment?client_id=${key}`, { method: 'POST' })
+      const outcome = { admitted: r.body['result'] === true, remaining: Number(r.body['remaining_quota']) }
+      history.push({ id: opId++, clientId: 'seq', key, kind: 'increment', cost: 1, call, ret: performance.now(), outcome })
+      if (r.status === 200) {
+        t.equal(r.body['result'], true)
+        t.equal(r.body['remaining_quota'], BURST - okCount - 1, `${name}: remaining counts down`)
+        t.equal(r.headers.get('x-ratelimit-remaining'), String(BURST - okCount - 1))
+        okCount++
+        continue
+      }
+      t.equal(r.status, 429, `${name}: blocked once empty`)
+      t.equal(r.body['result'], false)
+      t.ok(Number(r.headers.get('retry-after')) >= 1, 'Retry-After set')
+      break
+    }
+    t.equal(okCount, BURST, 'exactly the burst was admitted across three nodes')
+    for (const name of names) {
+      const remaining = await check(c, name, key, `reader-${name}`)
+      t.equal(remaining, 0, `${name} reports remaining_quota 0`)
+    }
+    const fresh = await getJson(`${c.url('node-2')}/rate/check?client_id=never-seen`)
+    t.same(fresh.body['result'], true)
+    t.equal(fresh.body['remaining_quota'], BURST, 'an unseen client has a full bucket')
+  })
+
+  await t.test('bad input gets 400 with an error code, never a 500', async (t) => {
+    const long = 'x'.repeat(300)
+    const cases: [string, string][] = [
+      ['', 'INVALID_CLIENT_ID'],
+      ['client_id=', 'INVALID_CLIENT_ID'],
+      [`client_id=${long}`, 'INVALID_CLIENT_ID'],
+      ['client_id=a&cost=abc', 'INVALID_COST'],
+      ['client_id=a&cost=0', 'INVALID_COST'],
+      [`client_id=a&cost=${BURST + 1}`, 'COST_EXCEEDS_BURST'],
+    ]
+    for (const [query, code] of cases) {
+      for (const name of names) {
+        const r = await getJson(`${c.url(name)}/rate/increment?${query}`, { method: 'POST' })
+        t.equal(r.status, 400, `${name} ${query.slice(0, 30)} → 400`)
+        t.equal(r.body['error'], code)
+      }
+    }
+    const after = await getJson(`${c.url('node-1')}/rate/check?client_id=a`)
+    t.equal(after.status, 200, 'still serving')
+    t.equal(after.body['remaining_quota'], BURST, 'bad requests spent nothing')
+  })
+
+  await t.test('kill -9 of the leader: a new leader within 2 s, nothing acknowledged lost', async (t) => {
+    const before = await agreedLeader(c, names)
+    if (before === null) throw new Error('no agreed leader')
+    const key = 'failover-key'
+    // Some acknowledged increments before the crash.
+    let acked = 0
+    for (let i = 0; i < 5; i++) if ((await increment(c, names[i % 3] as string, key, 'pre')) === 200) acked++
+    t.equal(acked, 5)
+
+    const survivors = names.filter((n) => n !== before.leader)
+    const killedAt = performance.now()
+    await c.killNode(before.leader, 'SIGKILL')
+    // Clients keep going through the survivors while the election runs.
+    // The bucket holds BURST tokens; a few clients at a modest pace keep it from running dry.
+    const stop = { done: false }
+    const clients = survivors.map(async (name, k) => {
+      while (!stop.done) {
+        await increment(c, name, key, `client-${k}`)
+        await new Promise((r) => setTimeout(r, 150))
+      }
+    })
+    const next = await waitFor(async () => {
+      const a = await agreedLeader(c, survivors)
+      return a !== null && a.leader !== before.leader ? a : null
+    }, 10_000, { intervalMs: 20 })
+    const electedAfter = performance.now() - killedAt
+    t.ok(electedAfter < 2000, `new leader ${next?.leader} after ${Math.round(electedAfter)} ms`)
+    t.ok((next?.term ?? 0) > before.term, 'in a later term')
+    await new Promise((r) => setTimeout(r, 300))
+    stop.done = true
+    await Promise.all(clients)
+    for (const name of survivors) {
+      const code = await increment(c, name, `after-failover-${name}`, 'post')
+      t.equal(code, 200, `increments through survivor ${name} succeed`)
+    }
+
+    const ops = history.filter((o) => o.key === key && o.kind === 'increment')
+    const admitted = ops.filter((o) => o.outcome !== 'unknown' && o.outcome.admitted).length
+    const unknown = ops.filter((o) => o.outcome === 'unknown').length
+    for (const name of survivors) {
+      const remaining = await check(c, name, key, `reader-${name}`)
+      t.ok(remaining !== null && remaining <= BURST - admitted, `${name}: every acknowledged increment counted (${remaining} <= ${BURST - admitted})`)
+      t.ok(remaining !== null && remaining >= BURST - admitted - unknown, `${name}: nothing spent beyond acked + unknown`)
+    }
+  })
+
+  await t.test('the killed node, restarted, catches up to the same applied index', async (t) => {
+    const down = names.filter((n) => !c.running().includes(n))
+    t.equal(down.length, 1)
+    await c.startNode(down[0] as string)
+    await c.waitReady(10_000)
+    const equal = await waitFor(async () => {
+      const all = await Promise.all(names.map((n) => status(c, n)))
+      if (all.some((s) => s === null)) return null
+      const applied = new Set(all.map((s) => s?.applied_index))
+      return applied.size === 1 ? all : null
+    }, 10_000, { intervalMs: 50 })
+    t.ok(equal !== null, `applied index ${equal?.[0]?.applied_index} on all nodes`)
+    const remaining = await Promise.all(names.map((n) => check(c, n, 'failover-key', `reader-${n}`)))
+    t.equal(new Set(remaining).size, 1, `same remaining_quota everywhere: ${remaining.join(',')}`)
+  })
+
+  await t.test('stopping all three and starting them again keeps every bucket', async (t) => {
+    const keys = ['client-1', 'failover-key', 'full-restart']
+    for (let i = 0; i < 3; i++) await increment(c, 'node-1', 'full-restart', 'pre-restart')
+    const before = await Promise.all(keys.map((k) => check(c, 'node-1', k, 'pre-restart')))
+    // A crash of everyone at once: no graceful shutdown for anyone.
+    await Promise.all(names.map((n) => c.killNode(n, 'SIGKILL')))
+    for (const n of names) await c.startNode(n)
+    await c.waitReady(15_000)
+    for (const n of names) {
+      const after = await Promise.all(keys.map((k) => check(c, n, k, `post-restart-${n}`)))
+      t.same(after, before, `${n} has every bucket back: ${after.join(',')}`)
+    }
+  })
+
+  await t.test('SIGTERM stops a node gracefully', async (t) => {
+    const r = await c.stopNode('node-3', 10_000)
+    t.equal(r.code, 0, 'exit code 0')
+    t.equal(r.signal, null, 'not killed')
+  })
+
+  await t.test('the recorded history is linearizable', async (t) => {
+    const res = checkHistory(history, tokenBucketModel(POLICY))
+    t.equal(res.ok, true, JSON.stringify(res).slice(0, 500))
+    t.ok(history.length > 40, `${history.length} operations checked`)
+  })
+})
