@@ -1,0 +1,61 @@
+// Remembers the first decision per (key, requestId) for a TTL of log time.
+// Entries are inserted with non-decreasing stamps (apply's effective time is
+// monotonic), so the Map's insertion order is also expiry order and expiring
+// is a pop from the front: deterministic and amortized O(1).
+import type { Decision } from './decision.js'
+
+export interface DedupEntry {
+  readonly key: string
+  readonly requestId: string
+  /** Effective time of the first apply. */
+  readonly stamp: number
+  readonly decision: Decision
+}
+
+/** Length-prefixing the key makes the pair unambiguous whatever characters either holds. */
+function idOf(key: string, requestId: string): string {
+  return `${key.length}:${key}${requestId}`
+}
+
+export class DedupTable {
+  readonly #entries = new Map<string, DedupEntry>()
+  readonly #ttlMs: number
+  /** Stamp of the newest entry; Map has no O(1) last(). */
+  #newest = 0
+
+  constructor(ttlMs: number) {
+    this.#ttlMs = ttlMs
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  /** Drops entries older than the TTL at `now` (age > ttl). */
+  expire(now: number): void {
+    for (const [id, entry] of this.#entries) {
+      if (now - entry.stamp <= this.#ttlMs) break
+      this.#entries.delete(id)
+    }
+  }
+
+  get(key: string, requestId: string): Decision | undefined {
+    return this.#entries.get(idOf(key, requestId))?.decision
+  }
+
+  /** Stamps must not decrease across calls; the first decision for an id wins. */
+  remember(entry: DedupEntry): void {
+    const id = idOf(entry.key, entry.requestId)
+    if (this.#entries.has(id)) return
+    if (this.#entries.size > 0 && entry.stamp < this.#newest) {
+      throw new Error(`dedup entries must be added in stamp order (${entry.stamp} < ${this.#newest})`)
+    }
+    this.#entries.set(id, entry)
+    this.#newest = entry.stamp
+  }
+
+  /** Insertion (= expiry) order. */
+  entries(): IterableIterator<DedupEntry> {
+    return this.#entries.values()
+  }
+}

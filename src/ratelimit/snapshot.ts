@@ -1,0 +1,125 @@
+// Full serialization of the state machine. Order is kept (bucket queue and
+// dedup expiry order) because it decides future evictions and expiries, so a
+// restored machine behaves exactly like the original. Decoding validates
+// everything: a snapshot arrives from a peer or from disk.
+import type { Bucket } from './bucket.js'
+import type { DedupEntry } from './dedup-table.js'
+import { isIntIn } from './int-math.js'
+import { MAX_BURST, MAX_STAMP, MAX_WINDOW_MS, policyProblem, type Policy } from './policy.js'
+
+export interface StateImage {
+  readonly lastStamp: number
+  /** Queue order, oldest first. */
+  readonly buckets: readonly (readonly [string, Bucket])[]
+  /** Expiry order, oldest first. */
+  readonly dedup: readonly DedupEntry[]
+}
+
+const VERSION = 1
+const MAX_LEVEL = MAX_BURST * MAX_WINDOW_MS
+const MAX_FULL_AT = MAX_STAMP + MAX_LEVEL
+
+type BucketRow = [key: string, level: number, stamp: number, windowMs: number, fullAt: number]
+type DedupRow = [
+  key: string,
+  requestId: string,
+  stamp: number,
+  admitted: 0 | 1,
+  remaining: number,
+  retryAfterMs: number,
+  resetMs: number,
+  refill: number,
+  windowMs: number,
+  burst: number,
+]
+
+export function encodeSnapshot(img: StateImage): string {
+  const buckets: BucketRow[] = img.buckets.map(([k, b]) => [k, b.level, b.stamp, b.windowMs, b.fullAt])
+  const dedup: DedupRow[] = img.dedup.map((e) => {
+    const d = e.decision
+    return [e.key, e.requestId, e.stamp, d.admitted ? 1 : 0, d.remaining, d.retryAfterMs, d.resetMs,
+      d.policy.refill, d.policy.windowMs, d.policy.burst]
+  })
+  return JSON.stringify({ v: VERSION, lastStamp: img.lastStamp, buckets, dedup })
+}
+
+function fail(why: string): never {
+  throw new Error(`invalid rate-limit snapshot: ${why}`)
+}
+
+function nonEmptyString(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0) fail(`${what} must be a non-empty string`)
+  return v
+}
+
+function int(v: unknown, min: number, max: number, what: string): number {
+  if (!isIntIn(v, min, max)) fail(`${what} must be an integer in ${min}..${max}`)
+  return v
+}
+
+function decodeBucket(row: unknown, lastStamp: number): [string, Bucket] {
+  if (!Array.isArray(row) || row.length !== 5) fail('bucket row must have 5 fields')
+  const [k, level, stamp, windowMs, fullAt] = row as unknown[]
+  const key = nonEmptyString(k, 'bucket key')
+  const bucket: Bucket = {
+    level: int(level, 0, MAX_LEVEL, 'bucket level'),
+    stamp: int(stamp, 0, lastStamp, 'bucket stamp'),
+    windowMs: int(windowMs, 1, MAX_WINDOW_MS, 'bucket windowMs'),
+    fullAt: int(fullAt, 0, MAX_FULL_AT, 'bucket fullAt'),
+  }
+  return [key, bucket]
+}
+
+function decodeDedup(row: unknown, minStamp: number, lastStamp: number): DedupEntry {
+  if (!Array.isArray(row) || row.length !== 10) fail('dedup row must have 10 fields')
+  const [k, rid, stamp, admitted, remaining, retryAfterMs, resetMs, refill, windowMs, burst] = row as unknown[]
+  if (admitted !== 0 && admitted !== 1) fail('dedup admitted must be 0 or 1')
+  const policy = { refill, windowMs, burst } as Policy
+  const problem = policyProblem(policy)
+  if (problem !== undefined) fail(`dedup policy: ${problem}`)
+  return {
+    key: nonEmptyString(k, 'dedup key'),
+    requestId: nonEmptyString(rid, 'dedup requestId'),
+    stamp: int(stamp, minStamp, lastStamp, 'dedup stamp (non-decreasing)'),
+    decision: {
+      admitted: admitted === 1,
+      remaining: int(remaining, 0, MAX_BURST, 'dedup remaining'),
+      retryAfterMs: int(retryAfterMs, 0, MAX_LEVEL, 'dedup retryAfterMs'),
+      resetMs: int(resetMs, 0, MAX_LEVEL, 'dedup resetMs'),
+      policy: { refill: policy.refill, windowMs: policy.windowMs, burst: policy.burst },
+      duplicate: false,
+    },
+  }
+}
+
+export function decodeSnapshot(s: string): StateImage {
+  let raw: unknown
+  try {
+    raw = JSON.parse(s)
+  } catch {
+    fail('not JSON')
+  }
+  if (typeof raw !== 'object' || raw === null) fail('expected an object')
+  const o = raw as Record<string, unknown>
+  if (o['v'] !== VERSION) fail(`unsupported version ${String(o['v'])}`)
+  const lastStamp = int(o['lastStamp'], 0, MAX_STAMP, 'lastStamp')
+  const rows = o['buckets']
+  const dedupRows = o['dedup']
+  if (!Array.isArray(rows) || !Array.isArray(dedupRows)) fail('buckets and dedup must be arrays')
+
+  const buckets = rows.map((r) => decodeBucket(r, lastStamp))
+  if (new Set(buckets.map(([k]) => k)).size !== buckets.length) fail('duplicate bucket key')
+
+  const dedup: DedupEntry[] = []
+  const seen = new Set<string>()
+  let minStamp = 0
+  for (const row of dedupRows) {
+    const entry = decodeDedup(row, minStamp, lastStamp)
+    const id = JSON.stringify([entry.key, entry.requestId])
+    if (seen.has(id)) fail('duplicate dedup entry')
+    seen.add(id)
+    minStamp = entry.stamp
+    dedup.push(entry)
+  }
+  return { lastStamp, buckets, dedup }
+}

@@ -1,0 +1,340 @@
+import t from 'tap'
+import type { IncrementCommand } from '../../src/ratelimit/command.js'
+import type { Decision } from '../../src/ratelimit/decision.js'
+import type { Policy } from '../../src/ratelimit/policy.js'
+import { RateLimitStateMachine, type StateMachineOptions } from '../../src/ratelimit/state-machine.js'
+
+const T0 = 1_700_000_000_000
+const policy: Policy = { refill: 3, windowMs: 1_000, burst: 5 }
+
+/** xorshift32: a tiny seeded PRNG so every run sees the same "random" commands. */
+function prng(seed: number): (n: number) => number {
+  let s = seed >>> 0 || 1
+  return (n) => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s % n
+  }
+}
+
+interface GenOptions {
+  readonly count: number
+  readonly keys?: number
+  readonly policy?: Policy
+}
+
+/** Commands as several leaders might stamp them: mostly forward, sometimes a clock behind. */
+function randomCommands(seed: number, opts: GenOptions): IncrementCommand[] {
+  const rnd = prng(seed)
+  const p = opts.policy ?? policy
+  const keys = ['k0', 'k1', 'k2', 'ключ-😀', 'k4', 'k5', 'k6', 'k7'].slice(0, opts.keys ?? 8)
+  const out: IncrementCommand[] = []
+  let stamp = T0
+  for (let i = 0; i < opts.count; i++) {
+    stamp = rnd(20) === 0 ? stamp - rnd(5_000) : stamp + rnd(400)
+    const key = keys[rnd(keys.length)] ?? 'k0'
+    const cost = 1 + rnd(Math.min(3, p.burst))
+    const cmd: IncrementCommand = { key, cost, stamp, policy: p }
+    out.push(rnd(3) === 0 ? { ...cmd, requestId: `r${rnd(20)}` } : cmd)
+  }
+  return out
+}
+
+function feed(m: RateLimitStateMachine, cmds: readonly IncrementCommand[]): Decision[] {
+  return cmds.map((c) => m.apply(c))
+}
+
+t.test('same commands give the same decisions and state hash; different ones differ', async (t) => {
+  const cmds = randomCommands(7, { count: 3000 })
+  const a = new RateLimitStateMachine()
+  const b = new RateLimitStateMachine()
+  const hashMismatch: number[] = []
+  const decisionMismatch: number[] = []
+  cmds.forEach((c, i) => {
+    if (JSON.stringify(a.apply(c)) !== JSON.stringify(b.apply(c))) decisionMismatch.push(i)
+    if (a.stateHash() !== b.stateHash()) hashMismatch.push(i)
+  })
+  t.same(decisionMismatch, [])
+  t.same(hashMismatch, [])
+  t.match(a.stateHash(), /^[0-9a-f]{16}$/)
+  t.equal(a.snapshot(), b.snapshot())
+
+  const other = new RateLimitStateMachine()
+  feed(other, randomCommands(8, { count: 3000 }))
+  t.not(other.stateHash(), a.stateHash(), 'another sequence ends in another state')
+
+  // One changed command: the hash must differ right after it.
+  const c = new RateLimitStateMachine()
+  const d = new RateLimitStateMachine()
+  const cut = 1500
+  feed(c, cmds.slice(0, cut))
+  feed(d, cmds.slice(0, cut))
+  const changed = cmds[cut]
+  if (changed === undefined) throw new Error('sequence too short')
+  c.apply(changed)
+  d.apply({ ...changed, key: 'someone-else' })
+  t.not(c.stateHash(), d.stateHash())
+})
+
+t.test('the hash notices any difference in key, level, stamp or dedup table', async (t) => {
+  const hashAfter = (...cmds: IncrementCommand[]): string => {
+    const m = new RateLimitStateMachine()
+    feed(m, cmds)
+    return m.stateHash()
+  }
+  const base: IncrementCommand = { key: 'a', cost: 1, stamp: T0, policy }
+  const h = hashAfter(base)
+  t.equal(hashAfter(base), h)
+  t.not(hashAfter({ ...base, key: 'b' }), h, 'key')
+  t.not(hashAfter({ ...base, cost: 2 }), h, 'level')
+  t.not(hashAfter({ ...base, stamp: T0 + 1 }), h, 'stamp')
+  t.not(hashAfter({ ...base, requestId: 'r' }), h, 'dedup entry')
+  // Fields that apply always changes together, varied one at a time through crafted snapshots.
+  const image = (over: { lastStamp?: number; bucket?: unknown[] }): string =>
+    JSON.stringify({ v: 1, lastStamp: over.lastStamp ?? T0 + 5, buckets: [over.bucket ?? ['a', 10, T0, 1000, T0 + 9]], dedup: [] })
+  const hashOf = (s: string): string => RateLimitStateMachine.restore(s).stateHash()
+  const ref = hashOf(image({}))
+  t.not(hashOf(image({ lastStamp: T0 + 6 })), ref, 'lastStamp alone')
+  t.not(hashOf(image({ bucket: ['a', 10, T0 + 1, 1000, T0 + 9] })), ref, 'bucket stamp alone')
+  t.not(hashOf(image({ bucket: ['a', 11, T0, 1000, T0 + 9] })), ref, 'bucket level alone')
+  t.not(hashOf(image({ bucket: ['a', 10, T0, 999, T0 + 9] })), ref, 'bucket window alone')
+  t.not(hashOf(image({ bucket: ['a', 10, T0, 1000, T0 + 8] })), ref, 'bucket fullAt alone')
+  // The hash states what is held, not the eviction queue's order.
+  t.equal(hashAfter(base, { ...base, key: 'b' }), hashAfter({ ...base, key: 'b' }, base))
+})
+
+t.test('time never goes backwards across leaders', async (t) => {
+  const m = new RateLimitStateMachine()
+  t.equal(m.lastStamp, 0)
+  const drained = m.apply({ key: 'a', cost: 5, stamp: T0 + 10_000, policy })
+  t.equal(drained.admitted, true)
+  t.equal(drained.remaining, 0)
+  t.equal(m.lastStamp, T0 + 10_000)
+  // A new leader whose clock is 10 s behind: no refill, no negative level.
+  const behind = m.apply({ key: 'a', cost: 1, stamp: T0, policy })
+  t.equal(behind.admitted, false)
+  t.equal(behind.remaining, 0)
+  t.equal(behind.retryAfterMs, 334, 'ceil(1000 units / 3 per ms), measured from the later stamp')
+  t.equal(m.lastStamp, T0 + 10_000, 'lastStamp does not move back')
+  // Another key is also judged at the effective (later) time.
+  t.equal(m.apply({ key: 'b', cost: 1, stamp: T0 + 5, policy }).resetMs, 334)
+  t.equal(m.apply({ key: 'a', cost: 1, stamp: T0 + 10_333, policy }).admitted, false)
+  t.equal(m.apply({ key: 'a', cost: 1, stamp: T0 + 10_334, policy }).admitted, true)
+  // A +1h jump refills to capacity, not beyond.
+  const later = m.apply({ key: 'a', cost: 1, stamp: T0 + 3_600_000, policy })
+  t.equal(later.remaining, 4)
+})
+
+/** Admitted cost over any interval of log time is at most burst + refill * elapsed / window. */
+function overAdmissions(cmds: readonly IncrementCommand[], decisions: readonly Decision[], p: Policy): string[] {
+  const byKey = new Map<string, { at: number; cost: number }[]>()
+  let now = 0
+  cmds.forEach((c, i) => {
+    now = Math.max(now, c.stamp)
+    const d = decisions[i]
+    if (d === undefined || !d.admitted || d.duplicate) return
+    const list = byKey.get(c.key) ?? []
+    list.push({ at: now, cost: c.cost })
+    byKey.set(c.key, list)
+  })
+  const problems: string[] = []
+  for (const [key, list] of byKey) {
+    for (let i = 0; i < list.length; i++) {
+      let spent = 0
+      for (let j = i; j < list.length; j++) {
+        const from = list[i]
+        const to = list[j]
+        if (from === undefined || to === undefined) continue
+        spent += to.cost
+        // In units (x windowMs) so the comparison is exact.
+        if (spent * p.windowMs > p.burst * p.windowMs + p.refill * (to.at - from.at)) {
+          problems.push(`${key}: ${spent} tokens in [${from.at}, ${to.at}]`)
+        }
+      }
+    }
+  }
+  return problems
+}
+
+t.test('no over-admission over any interval (random commands)', async (t) => {
+  const policies: Policy[] = [policy, { refill: 5, windowMs: 60_000, burst: 5 }, { refill: 7, windowMs: 999, burst: 3 }]
+  for (const [n, p] of policies.entries()) {
+    for (const seed of [1, 2, 3]) {
+      const cmds = randomCommands(seed * 31 + n, { count: 1500, keys: 3, policy: p })
+      const decisions = feed(new RateLimitStateMachine(), cmds)
+      const admitted = decisions.filter((d) => d.admitted && !d.duplicate).length
+      const rejected = decisions.filter((d) => !d.admitted && !d.duplicate).length
+      t.ok(admitted > 0 && rejected > 0, `policy ${n} seed ${seed}: both outcomes occur (${admitted}/${rejected})`)
+      t.same(overAdmissions(cmds, decisions, p), [], `policy ${n} seed ${seed}`)
+    }
+  }
+})
+
+t.test('a rejection says exactly when the same request would pass', async (t) => {
+  const cmds = randomCommands(99, { count: 400, keys: 2 })
+  const m = new RateLimitStateMachine()
+  let checked = 0
+  for (const c of cmds) {
+    const plain: IncrementCommand = { key: c.key, cost: c.cost, stamp: c.stamp, policy: c.policy }
+    const d = m.apply(plain)
+    if (!d.admitted && checked < 30) {
+      const at = m.lastStamp + d.retryAfterMs
+      const early = RateLimitStateMachine.restore(m.snapshot()).apply({ ...plain, stamp: at - 1 })
+      const onTime = RateLimitStateMachine.restore(m.snapshot()).apply({ ...plain, stamp: at })
+      t.equal(early.admitted, false)
+      t.equal(onTime.admitted, true)
+      checked++
+    }
+  }
+  t.equal(checked, 30)
+})
+
+t.test('a retried request id returns the first decision and spends nothing', async (t) => {
+  const m = new RateLimitStateMachine()
+  const first = m.apply({ key: 'a', cost: 2, stamp: T0, policy, requestId: 'r1' })
+  t.equal(first.admitted, true)
+  t.equal(first.remaining, 3)
+  t.equal(first.duplicate, false)
+  const hash = m.stateHash()
+  const retry = m.apply({ key: 'a', cost: 2, stamp: T0, policy, requestId: 'r1' })
+  t.same(retry, { ...first, duplicate: true })
+  t.equal(m.stateHash(), hash, 'nothing changed')
+  t.equal(m.check('a', T0, policy).remaining, 3, 'nothing spent')
+  // Even a retry carrying another cost gets the first answer.
+  t.same(m.apply({ key: 'a', cost: 5, stamp: T0 + 10, policy, requestId: 'r1' }), { ...first, duplicate: true })
+  // The same id on another key is another request.
+  t.equal(m.apply({ key: 'b', cost: 1, stamp: T0 + 10, policy, requestId: 'r1' }).duplicate, false)
+  // A rejection is remembered too: the retry is not re-judged.
+  const rejected = m.apply({ key: 'a', cost: 5, stamp: T0 + 20, policy, requestId: 'r2' })
+  t.equal(rejected.admitted, false)
+  const retried = m.apply({ key: 'a', cost: 5, stamp: T0 + 60_000, policy, requestId: 'r2' })
+  t.same(retried, { ...rejected, duplicate: true })
+  // Keys and ids that would collide if simply concatenated stay apart.
+  const n = new RateLimitStateMachine()
+  n.apply({ key: 'ab', cost: 1, stamp: T0, policy, requestId: 'c' })
+  t.equal(n.apply({ key: 'a', cost: 1, stamp: T0, policy, requestId: 'bc' }).duplicate, false)
+})
+
+t.test('dedup entries expire by log time, the same way everywhere', async (t) => {
+  const m = new RateLimitStateMachine({ dedupTtlMs: 1_000 })
+  const first = m.apply({ key: 'a', cost: 1, stamp: T0, policy, requestId: 'r' })
+  m.apply({ key: 'a', cost: 1, stamp: T0 + 500, policy, requestId: 's' })
+  t.equal(m.dedupSize, 2)
+  t.same(m.apply({ key: 'a', cost: 1, stamp: T0 + 1_000, policy, requestId: 'r' }), { ...first, duplicate: true },
+    'remembered for the whole TTL')
+  const afterTtl = m.apply({ key: 'a', cost: 1, stamp: T0 + 1_001, policy, requestId: 'r' })
+  t.equal(afterTtl.duplicate, false, 'forgotten once older than the TTL')
+  t.equal(m.dedupSize, 2, '"r" expired and was remembered anew; "s" is still young')
+  m.apply({ key: 'z', cost: 1, stamp: T0 + 5_000, policy })
+  t.equal(m.dedupSize, 0)
+  // A clock behind does not resurrect or keep entries: expiry uses the effective time.
+  m.apply({ key: 'a', cost: 1, stamp: T0, policy, requestId: 'late' })
+  t.equal(m.dedupSize, 1)
+  t.throws(() => new RateLimitStateMachine({ dedupTtlMs: -1 }))
+})
+
+t.test('eviction keeps memory bounded by active keys and never changes a decision', async (t) => {
+  const slow: Policy = { refill: 1, windowMs: 1_000, burst: 5 }
+  const m = new RateLimitStateMachine()
+  for (let i = 0; i < 1000; i++) m.apply({ key: `idle-${i}`, cost: 1, stamp: T0, policy: slow })
+  t.equal(m.size, 1000, 'each touched key holds a non-full bucket')
+  // A key used late is not full yet and must survive the sweep.
+  m.apply({ key: 'recent', cost: 5, stamp: T0 + 900, policy: slow })
+  for (let i = 0; i < 600; i++) m.apply({ key: 'hot', cost: 1, stamp: T0 + 2_000 + i, policy: slow })
+  t.equal(m.size, 2, 'all idle keys refilled to capacity and were evicted')
+  t.equal(m.check('recent', T0 + 2_600, slow).remaining, 1, 'the non-full bucket kept its level')
+  t.equal(m.check('idle-7', T0 + 2_600, slow).remaining, 5, 'an evicted bucket reads as full')
+
+  // Sweeping or not, every decision is the same (full == absent).
+  const cmds = randomCommands(5, { count: 3000, keys: 8 })
+  const sweeping = new RateLimitStateMachine()
+  const keeping = new RateLimitStateMachine({ sweepPerApply: 0 })
+  t.same(feed(sweeping, cmds), feed(keeping, cmds))
+  t.ok(sweeping.size <= keeping.size)
+
+  // Many one-off keys over time: the table stays near the number of recently used keys.
+  const churn = new RateLimitStateMachine()
+  let max = 0
+  for (let i = 0; i < 20_000; i++) {
+    churn.apply({ key: `once-${i}`, cost: 1, stamp: T0 + i * 10, policy: slow })
+    max = Math.max(max, churn.size)
+  }
+  // A bucket is full 1000 ms (100 applies) after use; with 2 examined per apply
+  // every stale bucket is found within a few rounds.
+  t.ok(max < 400, `size stayed bounded (max ${max})`)
+  t.ok(churn.size < 400)
+})
+
+t.test('check is read-only, uses max(now, lastStamp) and cost 1', async (t) => {
+  const m = new RateLimitStateMachine()
+  t.same(m.check('nobody', T0, policy), { admitted: true, remaining: 5, retryAfterMs: 0, resetMs: 0, policy, duplicate: false })
+  m.apply({ key: 'a', cost: 5, stamp: T0 + 1_000, policy })
+  const hash = m.stateHash()
+  const snap = m.snapshot()
+  const empty = m.check('a', T0, policy)
+  t.same(empty, { admitted: false, remaining: 0, retryAfterMs: 334, resetMs: 1_667, policy, duplicate: false },
+    'a time before lastStamp is read at lastStamp')
+  const one = m.check('a', T0 + 1_334, policy)
+  t.equal(one.admitted, true)
+  t.equal(one.remaining, 1)
+  t.equal(m.stateHash(), hash)
+  t.equal(m.snapshot(), snap)
+  t.equal(m.lastStamp, T0 + 1_000, 'check does not advance time')
+  t.equal(m.apply({ key: 'a', cost: 1, stamp: T0 + 1_333, policy }).admitted, false, 'agrees with apply')
+  t.equal(m.apply({ key: 'a', cost: 1, stamp: T0 + 1_334, policy }).admitted, true, 'agrees with apply')
+})
+
+t.test('snapshot and restore give the same state and the same future', async (t) => {
+  const opts: StateMachineOptions = { dedupTtlMs: 5_000 }
+  const cmds = randomCommands(11, { count: 2000 })
+  const original = new RateLimitStateMachine(opts)
+  feed(original, cmds.slice(0, 1000))
+  const restored = RateLimitStateMachine.restore(original.snapshot(), opts)
+  t.equal(restored.stateHash(), original.stateHash())
+  t.equal(restored.snapshot(), original.snapshot())
+  t.equal(restored.size, original.size)
+  t.equal(restored.dedupSize, original.dedupSize)
+  t.equal(restored.lastStamp, original.lastStamp)
+  t.ok(original.size > 0 && original.dedupSize > 0, 'the snapshot is not trivially empty')
+
+  const rest = cmds.slice(1000)
+  t.same(feed(restored, rest), feed(original, rest))
+  t.equal(restored.snapshot(), original.snapshot(), 'also the same queue and expiry order')
+
+  const empty = RateLimitStateMachine.restore(new RateLimitStateMachine().snapshot())
+  t.equal(empty.stateHash(), new RateLimitStateMachine().stateHash())
+})
+
+t.test('restore rejects malformed snapshots', async (t) => {
+  const good = JSON.parse(new RateLimitStateMachine().snapshot()) as Record<string, unknown>
+  const bucket = ['a', 1000, T0, 1000, T0 + 10]
+  const dedup = (stamp: number, key = 'a'): unknown[] => [key, 'r', stamp, 1, 4, 0, 334, 3, 1000, 5]
+  const bad: [string, string][] = [
+    ['not json', 'not JSON'],
+    ['[]', 'array'],
+    [JSON.stringify({ ...good, v: 2 }), 'unknown version'],
+    [JSON.stringify({ ...good, lastStamp: -1 }), 'negative lastStamp'],
+    [JSON.stringify({ ...good, buckets: {} }), 'buckets not an array'],
+    [JSON.stringify({ ...good, lastStamp: T0, buckets: [['a', 1]] }), 'short bucket row'],
+    [JSON.stringify({ ...good, lastStamp: T0, buckets: [['a', -1, T0, 1000, T0]] }), 'negative level'],
+    [JSON.stringify({ ...good, lastStamp: T0 - 1, buckets: [bucket] }), 'bucket stamp after lastStamp'],
+    [JSON.stringify({ ...good, lastStamp: T0, buckets: [bucket, bucket] }), 'duplicate bucket'],
+    [JSON.stringify({ ...good, lastStamp: T0, dedup: [dedup(T0), dedup(T0 - 1, 'b')] }), 'dedup stamps out of order'],
+    [JSON.stringify({ ...good, lastStamp: T0, dedup: [dedup(T0), dedup(T0)] }), 'duplicate dedup entry'],
+    [JSON.stringify({ ...good, lastStamp: T0, dedup: [[...dedup(T0).slice(0, 7), 0, 1000, 5]] }), 'bad dedup policy'],
+  ]
+  for (const [s, why] of bad) t.throws(() => RateLimitStateMachine.restore(s), { message: /snapshot/ }, why)
+  const ok = JSON.stringify({ ...good, lastStamp: T0, buckets: [bucket], dedup: [dedup(T0 - 5), dedup(T0, 'b')] })
+  t.doesNotThrow(() => RateLimitStateMachine.restore(ok))
+})
+
+t.test('apply refuses an invalid command the same way everywhere', async (t) => {
+  const m = new RateLimitStateMachine()
+  t.throws(() => m.apply({ key: 'a', cost: 6, stamp: T0, policy }))
+  t.throws(() => m.apply({ key: '', cost: 1, stamp: T0, policy }))
+  t.equal(m.lastStamp, 0, 'a refused command changes nothing')
+  t.equal(m.size, 0)
+})
