@@ -142,6 +142,19 @@ t.test('a three-process cluster', async (t) => {
     t.equal(after.body['remaining_quota'], BURST, 'bad requests spent nothing')
   })
 
+  await t.test('a retried request_id returns the first answer and spends nothing twice', async (t) => {
+    const key = 'idempotent-client'
+    const first = await getJson(`${c.url('node-1')}/rate/increment?client_id=${key}&request_id=req-1`, { method: 'POST' })
+    t.equal(first.status, 200)
+    t.equal(first.body['remaining_quota'], BURST - 1)
+    for (const name of names) {
+      const again = await getJson(`${c.url(name)}/rate/increment?client_id=${key}`, { method: 'POST', headers: { 'idempotency-key': 'req-1' } })
+      t.same(again.body, first.body, `${name}: the retry gets the first answer`)
+    }
+    const remaining = await check(c, 'node-3', key, 'idem-reader')
+    t.equal(remaining, BURST - 1, 'spent once')
+  })
+
   await t.test('kill -9 of the leader: a new leader within 2 s, nothing acknowledged lost', async (t) => {
     const before = await agreedLeader(c, names)
     if (before === null) throw new Error('no agreed leader')

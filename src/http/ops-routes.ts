@@ -1,0 +1,49 @@
+// Operator routes: cluster status, liveness, readiness and Prometheus metrics.
+import type { FastifyInstance } from 'fastify'
+import { ERRORS } from '../errors.js'
+import type { ClusterStatus, RateLimiterService } from '../service.js'
+import type { Metrics } from './metrics.js'
+
+/** snake_case wire form of ClusterStatus: what an operator watches during failover. */
+export function clusterStatusBody(s: ClusterStatus) {
+  const r = s.raft
+  return {
+    node: s.node,
+    role: r.role,
+    term: r.term,
+    leader: r.leader,
+    leader_address: s.leaderAddress,
+    ready: s.ready,
+    commit_index: r.commit,
+    applied_index: r.applied,
+    last_index: r.lastIndex,
+    persisted_index: r.persistedIndex,
+    // Only the leader tracks follower progress; followers report an empty list.
+    peers: r.progress.map((p) => ({
+      id: p.id,
+      match_index: p.match,
+      next_index: p.next,
+      state: p.state,
+      inflight: p.inflight,
+      recent_active: p.recentActive,
+    })),
+  }
+}
+
+export function registerOpsRoutes(app: FastifyInstance, service: RateLimiterService, metrics: Metrics): void {
+  app.get('/cluster/status', async () => clusterStatusBody(service.status()))
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (request, reply) => {
+    if (service.isReady()) return { ready: true }
+    request.rlOutcome = 'NOT_READY'
+    reply.code(ERRORS.NOT_READY.status).header('Retry-After', ERRORS.NOT_READY.retryAfterSec)
+    return { ready: false, error: 'NOT_READY' }
+  })
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType)
+    return metrics.registry.metrics()
+  })
+}
