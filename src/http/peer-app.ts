@@ -1,0 +1,74 @@
+// The peer-facing fastify app, served on RAFT_PORT only (DESIGN §6). Built
+// here, listened on by the node, tested with inject().
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { isRateLimiterError } from '../errors.js'
+import type { Message } from '../raft/types.js'
+import type { IncrementInput } from '../service.js'
+import { clusterSecretMatcher } from '../transport/cluster-secret.js'
+import { decodeForwardRequest, encodeForwardResponse } from '../transport/forward-codec.js'
+import { decodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from '../transport/message-codec.js'
+import { DEFAULT_PEER_BODY_LIMIT, RAFT_FORWARD_PATH, RAFT_MESSAGES_PATH, SECRET_HEADER } from '../transport/peer-protocol.js'
+import type { ForwardOutcome } from '../transport/port.js'
+
+export interface PeerAppOptions {
+  readonly secret: string
+  /** Called with every valid batch; must not block (the batch is acknowledged at once). */
+  onMessages(msgs: Message[]): void
+  onForward(inputs: IncrementInput[]): Promise<ForwardOutcome[]>
+  readonly logger?: boolean | object
+  readonly bodyLimit?: number
+}
+
+export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
+  const isClusterSecret = clusterSecretMatcher(opts.secret)
+  const app = Fastify({
+    logger: (opts.logger ?? false) as NonNullable<FastifyServerOptions['logger']>,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_PEER_BODY_LIMIT,
+    // Peers send several requests per heartbeat interval: per-request log lines would drown the rest.
+    logController: new LogController({ disableRequestLogging: true }),
+  })
+
+  // onRequest runs before the body is read, so an unauthenticated request costs no parsing and reaches no handler.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (isClusterSecret(request.headers[SECRET_HEADER])) {
+      done()
+      return
+    }
+    void reply.code(401).send({ error: 'UNAUTHORIZED' })
+  })
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'NOT_FOUND' }))
+
+  app.setErrorHandler((error, request, reply) => {
+    if (isRateLimiterError(error)) return reply.code(error.status).send({ error: error.code, detail: error.detail })
+    const status = (error as { statusCode?: unknown }).statusCode
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // fastify's own refusals: bad JSON, wrong content type, body over the limit.
+      return reply.code(status).send({ error: 'INVALID_PEER_MESSAGE', detail: error instanceof Error ? error.message : undefined })
+    }
+    request.log.error({ err: error }, 'peer request failed')
+    return reply.code(500).send({ error: 'INTERNAL' })
+  })
+
+  // Raft batches get the raw body: the message codec parses and validates in one pass.
+  // No async step before onMessages: batches pipelined on one connection then reach it in send order.
+  app.register(async (scope) => {
+    // Only the codec's content type: anything else is 415, not fed to the decoder.
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser(MESSAGE_BATCH_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body))
+    scope.post(RAFT_MESSAGES_PATH, (request, reply) => {
+      const messages = decodeMessageBatch(typeof request.body === 'string' ? request.body : '')
+      opts.onMessages(messages)
+      // Acknowledges receipt only; replies travel back as Raft messages of their own.
+      void reply.code(204).send()
+    })
+  })
+
+  app.post(RAFT_FORWARD_PATH, async (request, reply) => {
+    const inputs = decodeForwardRequest(request.body)
+    const outcomes = await opts.onForward(inputs)
+    return reply.code(200).type('application/json').send(encodeForwardResponse(outcomes))
+  })
+
+  return app
+}

@@ -1,0 +1,174 @@
+// Everything this node keeps for talking to one peer: its outgoing Raft
+// message queue, the undici pools, and whether it answered lately.
+import { Pool } from 'undici'
+import { RateLimiterError, type ErrorCode } from '../errors.js'
+import type { Message, NodeId } from '../raft/types.js'
+import type { IncrementInput } from '../service.js'
+import { decodeErrorCode, decodeForwardResponse, encodeForwardRequest, MAX_FORWARD_BATCH } from './forward-codec.js'
+import { encodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from './message-codec.js'
+import { FROM_HEADER, RAFT_FORWARD_PATH, RAFT_MESSAGES_PATH, SECRET_HEADER } from './peer-protocol.js'
+import { Outbox, type OutboxStats } from './outbox.js'
+import type { ForwardOutcome, PeerAddress } from './port.js'
+
+/** The subset of a pino / fastify logger the transport uses. */
+export interface TransportLogger {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
+export interface PeerLinkOptions {
+  readonly self: NodeId
+  readonly peer: PeerAddress
+  readonly secret: string
+  readonly timeoutMs: number
+  readonly forwardTimeoutMs: number
+  readonly maxQueuedMessages: number
+  readonly maxInFlightBatches: number
+  readonly maxBatchMessages: number
+  readonly forwardConnections: number
+  readonly logger: TransportLogger | undefined
+}
+
+export interface PeerLinkStats extends OutboxStats {
+  /** false from the first failed batch until one gets through again. */
+  readonly reachable: boolean
+}
+
+function originOf({ host, port }: PeerAddress): string {
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  return `http://${bracketed}:${port}`
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    return typeof code === 'string' ? `${code}: ${err.message}` : `${err.name}: ${err.message}`
+  }
+  return String(err)
+}
+
+/** A timeout means the peer is there but did not answer in time (e.g. still waiting for a quorum). */
+function unreachableCode(err: unknown): ErrorCode {
+  const { name, code } = (err ?? {}) as { name?: unknown; code?: unknown }
+  if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'NO_QUORUM'
+  return 'NO_LEADER'
+}
+
+export class PeerLink {
+  private readonly outbox: Outbox<Message>
+  // Two pools so forwarded increments, which wait for a commit on the leader,
+  // can never hold the connection that must carry the replies that commit them.
+  private readonly raftPool: Pool
+  private readonly forwardPool: Pool
+  private readonly messageHeaders: Record<string, string>
+  private readonly forwardHeaders: Record<string, string>
+  private reachable = true
+  private closed = false
+
+  constructor(private readonly opts: PeerLinkOptions) {
+    const origin = originOf(opts.peer)
+    // One connection, pipelined: batches reach the peer in the order they were queued.
+    this.raftPool = new Pool(origin, {
+      connections: 1,
+      pipelining: opts.maxInFlightBatches,
+      connect: { timeout: opts.timeoutMs },
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    })
+    this.forwardPool = new Pool(origin, {
+      connections: opts.forwardConnections,
+      connect: { timeout: opts.forwardTimeoutMs },
+      headersTimeout: opts.forwardTimeoutMs,
+      bodyTimeout: opts.forwardTimeoutMs,
+    })
+    const auth = { [SECRET_HEADER]: opts.secret, [FROM_HEADER]: opts.self }
+    this.messageHeaders = { ...auth, 'content-type': MESSAGE_BATCH_CONTENT_TYPE }
+    this.forwardHeaders = { ...auth, 'content-type': 'application/json' }
+    this.outbox = new Outbox({
+      maxQueued: opts.maxQueuedMessages,
+      maxInFlight: opts.maxInFlightBatches,
+      maxBatch: opts.maxBatchMessages,
+      post: (batch) => this.postBatch(batch),
+    })
+  }
+
+  send(message: Message): void {
+    this.outbox.enqueue(message)
+  }
+
+  async forward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
+    if (inputs.length <= MAX_FORWARD_BATCH) return this.forwardChunk(inputs)
+    const chunks: Promise<ForwardOutcome[]>[] = []
+    for (let i = 0; i < inputs.length; i += MAX_FORWARD_BATCH) chunks.push(this.forwardChunk(inputs.slice(i, i + MAX_FORWARD_BATCH)))
+    return (await Promise.all(chunks)).flat()
+  }
+
+  stats(): PeerLinkStats {
+    return { ...this.outbox.stats(), reachable: this.reachable }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.outbox.close()
+    await Promise.all([this.raftPool.destroy(), this.forwardPool.destroy()])
+  }
+
+  private async postBatch(batch: Message[]): Promise<boolean> {
+    try {
+      const { statusCode, body } = await this.raftPool.request({
+        method: 'POST',
+        path: RAFT_MESSAGES_PATH,
+        headers: this.messageHeaders,
+        body: encodeMessageBatch(batch),
+        // Lets undici pipeline batches on the one connection. After a dropped
+        // connection it may re-send a later batch; Raft tolerates duplicates.
+        idempotent: true,
+        blocking: false,
+      })
+      await body.dump() // a body left unread would pin the connection
+      const ok = statusCode >= 200 && statusCode < 300
+      this.noteHealth(ok, ok ? '' : `HTTP ${statusCode}`)
+      return ok
+    } catch (err) {
+      this.noteHealth(false, describe(err))
+      return false
+    }
+  }
+
+  private async forwardChunk(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
+    if (this.closed) throw new RateLimiterError('SHUTTING_DOWN')
+    if (inputs.length === 0) return []
+    const peer = this.opts.peer.id
+    let statusCode: number
+    let text: string
+    try {
+      const res = await this.forwardPool.request({
+        method: 'POST',
+        path: RAFT_FORWARD_PATH,
+        headers: this.forwardHeaders,
+        body: encodeForwardRequest(inputs),
+        // One deadline over queueing, connecting, waiting and reading.
+        signal: AbortSignal.timeout(this.opts.forwardTimeoutMs),
+      })
+      statusCode = res.statusCode
+      text = await res.body.text()
+    } catch (err) {
+      throw new RateLimiterError(unreachableCode(err), `forward to ${peer} failed: ${describe(err)}`)
+    }
+    if (statusCode === 200) return decodeForwardResponse(text, inputs.length)
+    const code = decodeErrorCode(text)
+    // 503 codes are normal cluster events; a leader shutting down means no leader for us.
+    if (statusCode === 503 && code !== undefined) throw new RateLimiterError(code === 'SHUTTING_DOWN' ? 'NO_LEADER' : code, `from ${peer}`)
+    this.opts.logger?.warn({ peer, statusCode, code }, 'peer refused a forwarded batch')
+    throw new RateLimiterError('INTERNAL', `${peer} answered forward with HTTP ${statusCode} ${code ?? ''}`.trimEnd())
+  }
+
+  /** Logs only transitions, so a dead peer costs one line, not one per batch. */
+  private noteHealth(ok: boolean, reason: string): void {
+    if (ok === this.reachable || this.closed) return
+    this.reachable = ok
+    const peer = this.opts.peer.id
+    if (ok) this.opts.logger?.info({ peer }, 'peer reachable again')
+    else this.opts.logger?.warn({ peer, reason }, 'peer unreachable; Raft messages to it are dropped until it answers')
+  }
+}

@@ -1,0 +1,12 @@
+// Names both ends of the peer protocol must agree on (the undici client and the peer fastify app).
+
+export const RAFT_MESSAGES_PATH = '/raft/messages'
+export const RAFT_FORWARD_PATH = '/raft/forward'
+
+/** Shared cluster secret; a request without the right one changes nothing (DESIGN §6). */
+export const SECRET_HEADER = 'x-cluster-secret'
+/** Sender's node id: for logs and diagnostics, never trusted for authentication. */
+export const FROM_HEADER = 'x-raft-from'
+
+/** Big enough for a large AppendEntries batch; the receiver enforces it. */
+export const DEFAULT_PEER_BODY_LIMIT = 64 * 1024 * 1024

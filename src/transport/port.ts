@@ -1,0 +1,26 @@
+// The port the node driver uses to talk to its peers. Adapters (undici today)
+// implement it; driver tests can use an in-memory fake.
+import type { ErrorCode } from '../errors.js'
+import type { Message, NodeId } from '../raft/types.js'
+import type { IncrementInput, RateDecision } from '../service.js'
+
+export interface PeerAddress {
+  readonly id: NodeId
+  readonly host: string
+  readonly port: number
+}
+
+export type ForwardOutcome =
+  | { readonly ok: true; readonly decision: RateDecision }
+  | { readonly ok: false; readonly code: ErrorCode }
+
+export interface Transport {
+  /** Fire and forget; messages are grouped per destination and sent in batches. Never throws, never blocks the caller. */
+  send(messages: readonly Message[]): void
+  /**
+   * Forward a batch of increments to the leader; resolves one outcome per input, in order.
+   * Rejects (with RateLimiterError NO_LEADER / NO_QUORUM) if the peer cannot be reached before the timeout.
+   */
+  forward(to: NodeId, inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]>
+  close(): Promise<void>
+}

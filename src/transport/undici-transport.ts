@@ -1,0 +1,95 @@
+// The Transport port over HTTP/1.1 keep-alive with undici (DESIGN §6): routes
+// each message to its peer's link; the links do the batching and the I/O.
+import { RateLimiterError } from '../errors.js'
+import type { Message, NodeId } from '../raft/types.js'
+import type { IncrementInput } from '../service.js'
+import { PeerLink, type PeerLinkStats, type TransportLogger } from './peer-link.js'
+import type { ForwardOutcome, PeerAddress, Transport } from './port.js'
+
+export type { PeerLinkStats, TransportLogger } from './peer-link.js'
+
+export interface UndiciTransportOptions {
+  readonly self: NodeId
+  /** May include this node itself (CLUSTERS lists every member); it is skipped. */
+  readonly peers: readonly PeerAddress[]
+  readonly secret: string
+  /** Connect, headers and body timeout of one message batch. */
+  readonly timeoutMs: number
+  /** Whole deadline of one forward; defaults to timeoutMs. Should cover the leader's commit time. */
+  readonly forwardTimeoutMs?: number
+  /** Per peer; beyond it the oldest queued messages are dropped. */
+  readonly maxQueuedMessages?: number
+  /** Per peer message batches on the wire at once. */
+  readonly maxInFlightBatches?: number
+  readonly maxBatchMessages?: number
+  /** Per peer connections for forwarded increments. */
+  readonly forwardConnections?: number
+  readonly logger?: TransportLogger
+}
+
+export interface TransportStats {
+  readonly peers: Readonly<Record<NodeId, PeerLinkStats>>
+  /** Messages addressed to a node that is not a known peer. */
+  readonly unroutableMessages: number
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`transport ${name} must be a positive integer, got ${value}`)
+  return value
+}
+
+export class UndiciTransport implements Transport {
+  private readonly links = new Map<NodeId, PeerLink>()
+  private unroutableMessages = 0
+  private closed = false
+
+  constructor(opts: UndiciTransportOptions) {
+    if (opts.secret.length === 0) throw new Error('transport secret must not be empty')
+    const timeoutMs = positiveInt('timeoutMs', opts.timeoutMs)
+    const shared = {
+      self: opts.self,
+      secret: opts.secret,
+      timeoutMs,
+      forwardTimeoutMs: positiveInt('forwardTimeoutMs', opts.forwardTimeoutMs ?? timeoutMs),
+      maxQueuedMessages: positiveInt('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
+      maxInFlightBatches: positiveInt('maxInFlightBatches', opts.maxInFlightBatches ?? 2),
+      maxBatchMessages: positiveInt('maxBatchMessages', opts.maxBatchMessages ?? 1_000),
+      forwardConnections: positiveInt('forwardConnections', opts.forwardConnections ?? 4),
+      logger: opts.logger,
+    }
+    for (const peer of opts.peers) {
+      if (peer.id === opts.self) continue
+      if (this.links.has(peer.id)) throw new Error(`transport peer ${peer.id} is listed twice`)
+      this.links.set(peer.id, new PeerLink({ ...shared, peer }))
+    }
+  }
+
+  send(messages: readonly Message[]): void {
+    if (this.closed) return
+    for (const m of messages) {
+      const link = this.links.get(m.to)
+      if (link === undefined) this.unroutableMessages++
+      else link.send(m)
+    }
+  }
+
+  forward(to: NodeId, inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
+    if (this.closed) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
+    const link = this.links.get(to)
+    if (link === undefined) return Promise.reject(new RateLimiterError('NO_LEADER', `${to} is not a known peer`))
+    return link.forward(inputs)
+  }
+
+  stats(): TransportStats {
+    const peers: Record<NodeId, PeerLinkStats> = {}
+    for (const [id, link] of this.links) peers[id] = link.stats()
+    return { peers, unroutableMessages: this.unroutableMessages }
+  }
+
+  /** Drops queued messages and destroys the pools; requests in flight fail. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await Promise.all([...this.links.values()].map((link) => link.close()))
+  }
+}

@@ -1,0 +1,31 @@
+// Shared test data for the transport tests: one message of every type.
+import type { Message } from '../../src/raft/types.js'
+
+export function oneOfEachMessage(from = 'node-1', to = 'node-2'): Message[] {
+  return [
+    { type: 'prevote', from, to, term: 4, lastIndex: 10, lastTerm: 3 },
+    { type: 'vote', from, to, term: 5, lastIndex: 10, lastTerm: 3 },
+    { type: 'prevote_resp', from, to, term: 4, reject: true },
+    { type: 'vote_resp', from, to, term: 5, reject: false },
+    {
+      type: 'append',
+      from, to, term: 5,
+      prevIndex: 10, prevTerm: 3, commit: 9,
+      entries: [
+        { index: 11, term: 5, kind: 'noop', data: '' },
+        { index: 12, term: 5, kind: 'cmd', data: 'inc|client-é|1|"quoted"' },
+      ],
+    },
+    { type: 'append', from, to, term: 5, prevIndex: 12, prevTerm: 5, commit: 12, entries: [] },
+    { type: 'append_resp', from, to, term: 5, reject: true, index: 10, hintIndex: 7, hintTerm: 2 },
+    { type: 'heartbeat', from, to, term: 5, commit: 12, readSeq: 3 },
+    { type: 'heartbeat_resp', from, to, term: 5, readSeq: 3 },
+    { type: 'read_index', from, to, term: 5, ctx: 'read-42' },
+    { type: 'read_index_resp', from, to, term: 5, ctx: 'read-42', index: 12, reject: false },
+  ]
+}
+
+/** A heartbeat whose readSeq carries a sequence number, to check ordering. */
+export function numbered(seq: number, from = 'node-1', to = 'node-2'): Message {
+  return { type: 'heartbeat', from, to, term: 1, commit: 0, readSeq: seq }
+}

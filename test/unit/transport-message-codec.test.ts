@@ -1,0 +1,72 @@
+import t from 'tap'
+import type { MessageType } from '../../src/raft/types.js'
+import { decodeMessageBatch, encodeMessageBatch } from '../../src/transport/message-codec.js'
+import { oneOfEachMessage } from './transport-fixtures.js'
+
+const ALL_TYPES: MessageType[] = [
+  'prevote', 'vote', 'prevote_resp', 'vote_resp', 'append',
+  'append_resp', 'heartbeat', 'heartbeat_resp', 'read_index', 'read_index_resp',
+]
+
+t.test('every message type survives a round trip unchanged and in order', async (t) => {
+  const messages = oneOfEachMessage()
+  t.same(new Set(messages.map((m) => m.type)), new Set(ALL_TYPES), 'fixture covers every type')
+  t.strictSame(decodeMessageBatch(encodeMessageBatch(messages)), messages)
+})
+
+t.test('an empty batch round-trips', async (t) => {
+  t.strictSame(decodeMessageBatch(encodeMessageBatch([])), [])
+})
+
+t.test('the encoding is more compact than naive JSON', async (t) => {
+  const messages = oneOfEachMessage()
+  t.ok(encodeMessageBatch(messages).length < JSON.stringify(messages).length * 0.6)
+})
+
+// A valid v1 heartbeat tuple, mutated by each case below.
+const heartbeat = () => [6, 'node-1', 'node-2', 5, 12, 3]
+const append = () => [4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 1, 'x']]
+const batch = (...m: unknown[]) => JSON.stringify({ v: 1, m })
+
+t.test('the valid baselines decode, so the rejections below are about the mutation', async (t) => {
+  t.equal(decodeMessageBatch(batch(heartbeat(), append())).length, 2)
+})
+
+const malformed: Record<string, string> = {
+  'not JSON': '{"v":1,"m":[',
+  'empty body': '',
+  'JSON null': 'null',
+  'top-level array': '[]',
+  'unknown version': JSON.stringify({ v: 2, m: [] }),
+  'missing message list': JSON.stringify({ v: 1 }),
+  'message not a tuple': batch({ type: 'heartbeat' }),
+  'unknown type code': batch([42, 'node-1', 'node-2', 5]),
+  'type code as string': batch(['heartbeat', 'node-1', 'node-2', 5, 12, 3]),
+  'missing field': batch(heartbeat().slice(0, 5)),
+  'extra field': batch([...heartbeat(), 7]),
+  'non-integer term': batch([6, 'node-1', 'node-2', 5.5, 12, 3]),
+  'negative commit': batch([6, 'node-1', 'node-2', 5, -1, 3]),
+  'number beyond safe integers': batch([6, 'node-1', 'node-2', 5, 2 ** 60, 3]),
+  'number as string': batch([6, 'node-1', 'node-2', '5', 12, 3]),
+  'null field': batch([6, 'node-1', 'node-2', 5, null, 3]),
+  'empty from': batch([6, '', 'node-2', 5, 12, 3]),
+  'numeric to': batch([6, 'node-1', 2, 5, 12, 3]),
+  'reject not 0/1': batch([3, 'node-1', 'node-2', 5, true]),
+  'read ctx not a string': batch([8, 'node-1', 'node-2', 5, 7]),
+  'entries not an array': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, 'x']),
+  'entries not a multiple of 4 slots': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 1]]),
+  'entry with unknown kind': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 2, 'x']]),
+  'entry with non-string data': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 1, { a: 1 }]]),
+  'entry with fractional index': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11.5, 5, 1, 'x']]),
+  'one bad message among good ones': batch(heartbeat(), [6, 'node-1', 'node-2', 5, 12], append()),
+}
+
+for (const [name, body] of Object.entries(malformed)) {
+  t.test(`rejects ${name}`, async (t) => {
+    t.throws(() => decodeMessageBatch(body), { name: 'RateLimiterError', code: 'INVALID_PEER_MESSAGE' })
+  })
+}
+
+t.test('the error names the offending message', async (t) => {
+  t.throws(() => decodeMessageBatch(batch(heartbeat(), [6, 'node-1', 'node-2', 1.5, 12, 3])), /message 1/)
+})
