@@ -50,6 +50,7 @@ export class RateLimiterNode implements RateLimiterService {
   private awaitingLeader: IncrementRequest[] = []
   private toPropose: IncrementRequest[] = []
   private toForward: IncrementRequest[] = []
+  private forwardsInFlight = 0
   /** Checks made this turn share one ReadIndex request. */
   private nextRead: ReadBatch | null = null
   private readSeq = 0
@@ -120,6 +121,40 @@ export class RateLimiterNode implements RateLimiterService {
     )
   }
 
+  /**
+   * Before a graceful stop: if leading, hand leadership to the most caught-up
+   * peer and wait (serving meanwhile) until another node leads, so clients
+   * see no election timeout. Gives up after `timeoutMs`.
+   */
+  async handOffLeadership(timeoutMs: number, tickMs: number): Promise<boolean> {
+    const core = this.requireDriver().core
+    if (core.currentRole !== 'leader') return false
+    const best = [...core.status().progress].sort((a, b) => b.match - a.match)[0]
+    if (best === undefined || !core.transferLeadership(best.id)) return false
+    this.requireDriver().schedule()
+    const deadline = this.now() + timeoutMs
+    while (this.now() < deadline) {
+      await new Promise((r) => setTimeout(r, tickMs))
+      const leader = core.currentLeader
+      if (leader !== null && leader !== this.opts.id) {
+        // Let everything this node holds commit under the new leader and reach its clients.
+        while (this.hasWorkInFlight() && this.now() < deadline) await new Promise((r) => setTimeout(r, tickMs))
+        return true
+      }
+    }
+    return false
+  }
+
+  private hasWorkInFlight(): boolean {
+    return (
+      this.pending.size > 0 ||
+      this.awaitingLeader.length > 0 ||
+      this.toPropose.length > 0 ||
+      this.toForward.length > 0 ||
+      this.forwardsInFlight > 0
+    )
+  }
+
   /** Refuse new work; fail what is waiting. */
   shutdown(): void {
     this.shuttingDown = true
@@ -128,7 +163,8 @@ export class RateLimiterNode implements RateLimiterService {
     this.awaitingLeader = []
     this.toPropose = []
     this.toForward = []
-    this.pending.rejectAll(err)
+    // Already in the log: they may still commit, so their outcome is unknown, not refused.
+    this.pending.rejectAll(new RateLimiterError('NO_QUORUM', 'node stopped before the outcome was known'))
     for (const b of this.readsInFlight.values()) for (const x of b.waiters) x.w.reject(err)
     this.readsInFlight.clear()
     for (const b of this.readsToServe) for (const x of b.waiters) x.w.reject(err)
@@ -242,7 +278,8 @@ export class RateLimiterNode implements RateLimiterService {
     )
     const res = driver.core.propose(data)
     if (!res.ok) {
-      for (const r of batch) this.dispatch(r)
+      // Leadership is moving (lost, or being transferred): retry on the next tick.
+      for (const r of batch) this.awaitingLeader.push(r)
       return
     }
     for (let i = 0; i < batch.length; i++) {
@@ -269,15 +306,16 @@ export class RateLimiterNode implements RateLimiterService {
       for (const r of batch) this.dispatch(r)
       return
     }
-    this.opts.transport.forward(leader, batch.map((r) => r.input)).then(
+    this.forwardsInFlight++
+    this.opts.transport.forward(leader, batch.map((r) => r.input)).finally(() => this.forwardsInFlight--).then(
       (outcomes) => {
         for (let i = 0; i < batch.length; i++) {
           const req = batch[i] as IncrementRequest
           const o = outcomes[i]
           if (o === undefined) req.reject(new RateLimiterError('INTERNAL', 'short forward answer'))
           else if (o.ok) req.resolve(o.decision)
-          // The peer was not the leader and proposed nothing: wait for the next leader.
-          else if (o.code === 'NO_LEADER' && req.deadline > this.now()) this.awaitingLeader.push(req)
+          // The peer proposed nothing (not leader, or stopping): wait for the next leader.
+          else if ((o.code === 'NO_LEADER' || o.code === 'SHUTTING_DOWN') && req.deadline > this.now()) this.awaitingLeader.push(req)
           else req.reject(new RateLimiterError(o.code))
         }
       },

@@ -104,6 +104,10 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
   let stopping: Promise<void> | null = null
   function stop(): Promise<void> {
     stopping ??= (async () => {
+      if (!fatal) {
+        const moved = await node.handOffLeadership(config.electionTicks * config.tickMs * 2, config.tickMs)
+        if (moved) logger.info({ leader: driver.status().leader }, 'leadership handed over')
+      }
       node.shutdown()
       await publicApp.close()
       await driver.stop()

@@ -44,6 +44,9 @@ export class RaftCore {
   private readonly votes = new Map<NodeId, boolean>()
   private progress = new Map<NodeId, Progress>()
   private readonly reads: ReadIndexQueue
+  /** Leadership transfer in progress (thesis §3.10): proposals wait while it runs. */
+  private transferee: NodeId | null = null
+  private transferElapsed = 0
 
   // Output collected until the next ready().
   private msgs: Message[] = []
@@ -86,7 +89,8 @@ export class RaftCore {
       if (m.type === 'prevote' || m.type === 'vote') {
         // CheckQuorum lease: while we hear from a live leader, a disruptive
         // candidate (e.g. a healed partitioned node) is ignored outright.
-        if (this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTicks) return
+        const inLease = this.leader !== null && this.electionElapsed < this.cfg.electionTicks
+        if (this.cfg.checkQuorum && inLease && !(m.type === 'vote' && m.transfer === true)) return
       }
       if (m.type === 'prevote' || (m.type === 'prevote_resp' && !m.reject)) {
         // A pre-vote and its grant are about a future term; they change nothing.
@@ -113,6 +117,8 @@ export class RaftCore {
   /** Appends commands to the leader's log. Followers refuse and name the leader they know. */
   propose(data: readonly string[]): ProposeResult {
     if (this.role !== 'leader') return { ok: false, leader: this.leader }
+    // During a transfer new entries would only delay the transferee catching up.
+    if (this.transferee !== null) return { ok: false, leader: this.transferee }
     const firstIndex = this.log.lastIndex() + 1
     const entries: Entry[] = new Array<Entry>(data.length)
     for (let i = 0; i < data.length; i++) {
@@ -142,6 +148,21 @@ export class RaftCore {
       return
     }
     this.send({ type: 'read_index', to: this.leader, ctx })
+  }
+
+  /**
+   * Hands leadership to `to`: once its log matches ours it is told to campaign
+   * at once, so the cluster changes leader without waiting for an election
+   * timeout. Returns false when this node is not the leader or `to` is not a peer.
+   */
+  transferLeadership(to: NodeId): boolean {
+    const pr = this.progress.get(to)
+    if (this.role !== 'leader' || pr === undefined) return false
+    this.transferee = to
+    this.transferElapsed = 0
+    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeout_now', to })
+    else this.sendAppend(pr, false)
+    return true
   }
 
   hasReady(): boolean {
@@ -214,6 +235,7 @@ export class RaftCore {
       lastIndex: this.log.lastIndex(),
       persistedIndex: this.log.persisted,
       progress: this.role === 'leader' ? [...this.progress.values()].map((p) => p.view()) : [],
+      ...(this.transferee === null ? {} : { transferringTo: this.transferee }),
     }
   }
 
@@ -242,6 +264,7 @@ export class RaftCore {
       this.vote = null
     }
     this.dropPendingReads()
+    this.transferee = null
     this.leader = leader
     this.role = 'follower'
     this.stepRole = this.stepFollower
@@ -258,7 +281,7 @@ export class RaftCore {
     this.startPoll('prevote', this.term + 1)
   }
 
-  private becomeCandidate(): void {
+  private becomeCandidate(transfer = false): void {
     this.term += 1
     this.vote = this.cfg.id
     this.role = 'candidate'
@@ -266,7 +289,7 @@ export class RaftCore {
     this.stepRole = this.stepCandidate
     this.tickRole = this.tickElection
     this.resetTimers()
-    this.startPoll('vote', this.term)
+    this.startPoll('vote', this.term, transfer)
   }
 
   private becomeLeader(): void {
@@ -282,12 +305,13 @@ export class RaftCore {
       this.progress.set(id, pr)
     }
     this.reads.reset()
+    this.transferee = null
     // A no-op of our own term lets us commit everything before it (Raft §5.4.2, Figure 8).
     this.log.append([{ index: this.log.lastIndex() + 1, term: this.term, kind: 'noop', data: '' }])
     this.broadcastAppend(true)
   }
 
-  private startPoll(type: 'prevote' | 'vote', term: number): void {
+  private startPoll(type: 'prevote' | 'vote', term: number, transfer = false): void {
     this.votes.clear()
     this.votes.set(this.cfg.id, true)
     if (this.tallyWon()) {
@@ -296,7 +320,10 @@ export class RaftCore {
       return
     }
     for (const to of this.peers) {
-      this.send({ type, to, term, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() })
+      const lastIndex = this.log.lastIndex()
+      const lastTerm = this.log.lastTerm()
+      if (transfer) this.send({ type, to, term, lastIndex, lastTerm, transfer })
+      else this.send({ type, to, term, lastIndex, lastTerm })
     }
   }
 
@@ -318,6 +345,10 @@ export class RaftCore {
   private tickHeartbeat(): void {
     this.electionElapsed++
     this.heartbeatElapsed++
+    if (this.transferee !== null && ++this.transferElapsed >= this.cfg.electionTicks) {
+      // The transferee did not take over within an election timeout: keep leading.
+      this.transferee = null
+    }
     if (this.electionElapsed >= this.cfg.electionTicks) {
       this.electionElapsed = 0
       if (this.cfg.checkQuorum && !this.quorumActive()) {
@@ -373,6 +404,10 @@ export class RaftCore {
         this.electionElapsed = 0
         this.leader = m.from
         this.handleHeartbeat(m)
+        return
+      case 'timeout_now':
+        // Our leader hands over: campaign now, skipping PreVote and the voters' lease.
+        if (m.from === this.leader) this.becomeCandidate(true)
         return
       case 'read_index_resp':
         if (m.reject) this.droppedReads.push(m.ctx)
@@ -485,7 +520,11 @@ export class RaftCore {
       return
     }
     const wasPaused = pr.isPaused()
-    if (pr.ack(m.index)) {
+    const progressed = pr.ack(m.index)
+    if (this.transferee === pr.id && pr.match === this.log.lastIndex()) {
+      this.send({ type: 'timeout_now', to: pr.id })
+    }
+    if (progressed) {
       if (this.maybeCommit()) this.broadcastAppend(true)
       else this.sendAppend(pr, false)
     } else if (wasPaused) {
@@ -495,7 +534,10 @@ export class RaftCore {
 
   private handleHeartbeatResponse(pr: Progress, m: HeartbeatResponse): void {
     pr.onHeartbeatResponse()
-    if (pr.match < this.log.lastIndex()) this.sendAppend(pr, false)
+    // sendIfEmpty: in replicate state `next` may already be past the last index
+    // while the appends carrying the tail were lost; an empty append at next-1
+    // makes the follower reject and the leader fall back to probing (etcd does the same).
+    if (pr.match < this.log.lastIndex()) this.sendAppend(pr, true)
     this.reads.ack(m.from, m.readSeq)
     this.releaseReads()
   }

@@ -31,6 +31,8 @@ export type VoteRequest = Envelope & {
   readonly type: 'prevote' | 'vote'
   readonly lastIndex: number
   readonly lastTerm: number
+  /** Set when the leader handed over leadership: voters skip the CheckQuorum lease. */
+  readonly transfer?: boolean
 }
 export type VoteResponse = Envelope & { readonly type: 'prevote_resp' | 'vote_resp'; readonly reject: boolean }
 export type AppendRequest = Envelope & {
@@ -64,7 +66,11 @@ export type ReadIndexResponse = Envelope & {
   readonly reject: boolean
 }
 
+/** Leadership transfer: the leader tells a caught-up follower to campaign at once. */
+export type TimeoutNow = Envelope & { readonly type: 'timeout_now' }
+
 export type Message =
+  | TimeoutNow
   | VoteRequest
   | VoteResponse
   | AppendRequest
@@ -130,6 +136,8 @@ export interface RaftStatus {
   readonly persistedIndex: number
   /** Present on the leader only. */
   readonly progress: readonly PeerProgress[]
+  /** The follower leadership is being handed to, on the leader during a transfer. */
+  readonly transferringTo?: NodeId
 }
 
 /** Deliberately broken behaviours, switched on only by tests that prove the checks catch them. */

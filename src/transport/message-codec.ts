@@ -29,10 +29,11 @@ const TYPE_CODES = {
   heartbeat_resp: 7,
   read_index: 8,
   read_index_resp: 9,
+  timeout_now: 10,
 } as const satisfies Record<MessageType, number>
 
 /** Tuple length per type code, header (code, from, to, term) included. */
-const TUPLE_LENGTHS: readonly number[] = [6, 6, 5, 5, 8, 8, 6, 5, 5, 7]
+const TUPLE_LENGTHS: readonly number[] = [6, 7, 5, 5, 8, 8, 6, 5, 5, 7, 4]
 
 const bit = (b: boolean): 0 | 1 => (b ? 1 : 0)
 
@@ -52,8 +53,11 @@ function encodeMessage(m: Message): unknown[] {
   const head = [TYPE_CODES[m.type], m.from, m.to, m.term]
   switch (m.type) {
     case 'prevote':
-    case 'vote':
       return [...head, m.lastIndex, m.lastTerm]
+    case 'vote':
+      return [...head, m.lastIndex, m.lastTerm, bit(m.transfer === true)]
+    case 'timeout_now':
+      return head
     case 'prevote_resp':
     case 'vote_resp':
       return [...head, bit(m.reject)]
@@ -139,8 +143,13 @@ function decodeMessage(raw: unknown): Message {
   const term = nat(raw, 3)
   switch (code) {
     case TYPE_CODES.prevote:
+      return { type: 'prevote', from, to, term, lastIndex: nat(raw, 4), lastTerm: nat(raw, 5) }
     case TYPE_CODES.vote:
-      return { type: code === TYPE_CODES.vote ? 'vote' : 'prevote', from, to, term, lastIndex: nat(raw, 4), lastTerm: nat(raw, 5) }
+      return flag(raw, 6)
+        ? { type: 'vote', from, to, term, lastIndex: nat(raw, 4), lastTerm: nat(raw, 5), transfer: true }
+        : { type: 'vote', from, to, term, lastIndex: nat(raw, 4), lastTerm: nat(raw, 5) }
+    case TYPE_CODES.timeout_now:
+      return { type: 'timeout_now', from, to, term }
     case TYPE_CODES.prevote_resp:
     case TYPE_CODES.vote_resp:
       return { type: code === TYPE_CODES.vote_resp ? 'vote_resp' : 'prevote_resp', from, to, term, reject: flag(raw, 4) }

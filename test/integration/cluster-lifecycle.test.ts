@@ -144,7 +144,11 @@ t.test('a three-process cluster', async (t) => {
 
   await t.test('a retried request_id returns the first answer and spends nothing twice', async (t) => {
     const key = 'idempotent-client'
+    const call = performance.now()
     const first = await getJson(`${c.url('node-1')}/rate/increment?client_id=${key}&request_id=req-1`, { method: 'POST' })
+    // Retries of one request id are one operation in the history.
+    const outcome = { admitted: first.body['result'] === true, remaining: Number(first.body['remaining_quota']) }
+    history.push({ id: opId++, clientId: 'idem', key, kind: 'increment', cost: 1, call, ret: performance.now(), outcome })
     t.equal(first.status, 200)
     t.equal(first.body['remaining_quota'], BURST - 1)
     for (const name of names) {
@@ -231,10 +235,34 @@ t.test('a three-process cluster', async (t) => {
     }
   })
 
-  await t.test('SIGTERM stops a node gracefully', async (t) => {
-    const r = await c.stopNode('node-3', 10_000)
-    t.equal(r.code, 0, 'exit code 0')
-    t.equal(r.signal, null, 'not killed')
+  await t.test('SIGTERM on the leader under load hands leadership over: no 503, no election timeout', async (t) => {
+    const before = await agreedLeader(c, names)
+    if (before === null) throw new Error('no agreed leader')
+    const others = names.filter((n) => n !== before.leader)
+    const codes: number[] = []
+    const stop = { done: false }
+    const clients = others.map(async (name, k) => {
+      while (!stop.done) {
+        codes.push(await increment(c, name, `sigterm-${k}-${codes.length % 50}`, `sigterm-${k}`))
+      }
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    const sentAt = performance.now()
+    const exit = c.stopNode(before.leader, 10_000)
+    const next = await waitFor(async () => {
+      const a = await agreedLeader(c, others)
+      return a !== null && a.leader !== before.leader ? a : null
+    }, 10_000, { intervalMs: 10 })
+    const movedAfter = performance.now() - sentAt
+    const r = await exit
+    await new Promise((r) => setTimeout(r, 300))
+    stop.done = true
+    await Promise.all(clients)
+    t.equal(r.code, 0, 'the old leader exits with code 0')
+    t.equal(next?.term, before.term + 1, 'exactly one new term: no competing elections')
+    t.ok(movedAfter < 500, `leadership moved after ${Math.round(movedAfter)} ms, below the 500 ms minimum election timeout`)
+    t.ok(codes.length > 10, `${codes.length} requests during the handover`)
+    t.same(codes.filter((x) => x !== 200 && x !== 429), [], 'no client saw an error')
   })
 
   await t.test('the recorded history is linearizable', async (t) => {

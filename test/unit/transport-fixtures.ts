@@ -5,6 +5,8 @@ export function oneOfEachMessage(from = 'node-1', to = 'node-2'): Message[] {
   return [
     { type: 'prevote', from, to, term: 4, lastIndex: 10, lastTerm: 3 },
     { type: 'vote', from, to, term: 5, lastIndex: 10, lastTerm: 3 },
+    { type: 'vote', from, to, term: 6, lastIndex: 11, lastTerm: 5, transfer: true },
+    { type: 'timeout_now', from, to, term: 5 },
     { type: 'prevote_resp', from, to, term: 4, reject: true },
     { type: 'vote_resp', from, to, term: 5, reject: false },
     {
