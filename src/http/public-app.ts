@@ -1,6 +1,6 @@
 // The public HTTP API on SERVER_PORT, built but never started here (main.ts
 // listens; tests use inject()).
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { FailMode } from '../config.js'
 import type { RateLimiterService } from '../service.js'
 import { installBodyParsers } from './body-parsers.js'
@@ -26,7 +26,7 @@ export function buildPublicApp(service: RateLimiterService, opts: PublicAppOptio
     ...loggerOptions(opts.logger),
     bodyLimit: BODY_LIMIT_BYTES,
     // Two log lines per rate request would cost more than the request; errors are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: handleFrameworkError,
   }) as unknown as FastifyInstance
   const metrics = opts.metrics ?? createMetrics(service)

@@ -39,8 +39,8 @@ export class RaftDriver {
   private timer: NodeJS.Timeout | null = null
   private scheduled = false
   private stopped = false
-  /** Every write and every post-write step is chained here, so Readies complete in order. */
-  private chain: Promise<void> = Promise.resolve()
+  /** At most one synced write runs at a time; work arriving meanwhile shares the next one. */
+  private writing = false
 
   constructor(opts: DriverOptions) {
     this.core = new RaftCore({ ...opts.raft, random: opts.random ?? Math.random }, opts.restored)
@@ -78,7 +78,7 @@ export class RaftDriver {
     this.stopped = true
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
-    await this.chain.catch(() => undefined)
+    while (this.writing) await new Promise((r) => setTimeout(r, 1))
   }
 
   private onTick(): void {
@@ -92,31 +92,44 @@ export class RaftDriver {
     this.scheduled = false
     if (this.stopped) return
     this.hooks.beforeReady()
-    while (this.core.hasReady()) this.handle(this.core.ready())
+    if (this.writing) {
+      // Group commit: while one synced write runs, whatever needs no write goes
+      // out now and everything else accumulates for the next single write.
+      this.deliver(this.core.ready({ withWrites: false }))
+      return
+    }
+    if (!this.core.hasReady()) return
+    const rd = this.core.ready()
+    this.deliver(rd)
+    if (rd.hardState === null && rd.entries.length === 0) {
+      // Every earlier write has completed, so persisted messages may go now.
+      if (rd.persistedMessages.length > 0) this.transport.send(rd.persistedMessages)
+      this.core.advance(rd)
+      return
+    }
+    this.writing = true
+    this.store.save(rd.hardState, rd.entries).then(
+      () => {
+        this.writing = false
+        if (this.stopped) return
+        if (rd.persistedMessages.length > 0) this.transport.send(rd.persistedMessages)
+        this.core.advance(rd)
+        this.schedule()
+      },
+      (err: unknown) => {
+        this.writing = false
+        this.stopped = true
+        this.hooks.onFatal(err)
+      },
+    )
   }
 
-  private handle(rd: Ready): void {
+  /** The parts of a Ready that do not wait for its write. */
+  private deliver(rd: Ready): void {
     if (rd.messages.length > 0) this.transport.send(rd.messages)
-    // Committed entries are already durable here: apply them without waiting for this Ready's write.
+    // Committed entries are already durable here: apply them without waiting for a write.
     if (rd.committed.length > 0) this.hooks.onApply(rd.committed)
     if (rd.readStates.length > 0) this.hooks.onReadStates(rd.readStates)
     if (rd.droppedReads.length > 0) this.hooks.onDroppedReads(rd.droppedReads)
-    const needsWrite = rd.hardState !== null || rd.entries.length > 0
-    // Even a Ready with nothing to write waits its turn: its persisted messages
-    // may acknowledge entries an earlier, still running write is storing.
-    this.chain = this.chain
-      .then(() => (needsWrite ? this.store.save(rd.hardState, rd.entries) : undefined))
-      .then(
-        () => {
-          if (this.stopped) return
-          if (rd.persistedMessages.length > 0) this.transport.send(rd.persistedMessages)
-          this.core.advance(rd)
-          this.schedule()
-        },
-        (err: unknown) => {
-          this.stopped = true
-          this.hooks.onFatal(err)
-        },
-      )
   }
 }

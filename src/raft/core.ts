@@ -175,40 +175,55 @@ export class RaftCore {
       this.readStates.length > 0 ||
       this.droppedReads.length > 0 ||
       (this.role === 'leader' && this.reads.needsBroadcast()) ||
-      !sameHardState(this.hardState(), this.lastHardState)
+      this.term !== this.lastHardState.term ||
+      this.vote !== this.lastHardState.vote
     )
   }
 
-  ready(): Ready {
+  /**
+   * Collects the next round of work. With `withWrites: false` (a write is still
+   * in flight) only what needs no write is handed out: messages that may go now,
+   * committed entries and reads; entries, hard state and persisted messages wait
+   * for the next full Ready, so one synced write covers all of them (group commit).
+   */
+  ready(opts: { readonly withWrites?: boolean } = {}): Ready {
+    const withWrites = opts.withWrites ?? true
     if (this.role === 'leader' && this.reads.needsBroadcast()) this.broadcastHeartbeat()
     const hs = this.hardState()
-    const hsChanged = !sameHardState(hs, this.lastHardState)
+    const termOrVoteChanged = hs.term !== this.lastHardState.term || hs.vote !== this.lastHardState.vote
     // Compare with what is durable, not what was handed out: an earlier Ready's
     // write of a new term may still be in flight.
     const termOrVoteNotDurable = hs.term !== this.durableHardState.term || hs.vote !== this.durableHardState.vote
-    let messages = this.msgs
-    let persisted = this.msgsAfterPersist
-    if (termOrVoteNotDurable && messages.length > 0) {
-      // Persist before you speak: anything we say now may rest on the new term or vote.
-      persisted = messages.concat(persisted)
-      messages = []
+    let messages: Message[] = []
+    let persisted: Message[] = []
+    if (!termOrVoteNotDurable) {
+      messages = this.msgs
+      this.msgs = []
+    }
+    if (withWrites) {
+      // Persist before you speak: anything said since the term or vote changed may rest on it.
+      persisted = this.msgs.concat(this.msgsAfterPersist)
+      this.msgs = []
+      this.msgsAfterPersist = []
     }
     if (this.unsafeMsgs.length > 0) {
       messages = messages.concat(this.unsafeMsgs)
       this.unsafeMsgs = []
     }
+    const entries = withWrites ? this.log.takeUnstable() : []
+    // The commit index rides along with a write that happens anyway; alone it
+    // is not worth an fsync (a restarted node relearns it from the leader).
+    const writeHardState = withWrites && (termOrVoteChanged || (entries.length > 0 && hs.commit !== this.lastHardState.commit))
+    if (writeHardState) this.lastHardState = hs
     const ready: Ready = {
-      hardState: hsChanged ? hs : null,
-      entries: this.log.takeUnstable(),
+      hardState: writeHardState ? hs : null,
+      entries,
       messages,
       persistedMessages: persisted,
       committed: this.log.takeCommitted(),
       readStates: this.readStates,
       droppedReads: this.droppedReads,
     }
-    this.lastHardState = hs
-    this.msgs = []
-    this.msgsAfterPersist = []
     this.readStates = []
     this.droppedReads = []
     return ready
