@@ -176,7 +176,8 @@ export class RaftCore {
       this.droppedReads.length > 0 ||
       (this.role === 'leader' && this.reads.needsBroadcast()) ||
       this.term !== this.lastHardState.term ||
-      this.vote !== this.lastHardState.vote
+      this.vote !== this.lastHardState.vote ||
+      this.log.committed !== this.lastHardState.commit
     )
   }
 
@@ -211,9 +212,10 @@ export class RaftCore {
       this.unsafeMsgs = []
     }
     const entries = withWrites ? this.log.takeUnstable() : []
-    // The commit index rides along with a write that happens anyway; alone it
-    // is not worth an fsync (a restarted node relearns it from the leader).
-    const writeHardState = withWrites && (termOrVoteChanged || (entries.length > 0 && hs.commit !== this.lastHardState.commit))
+    // The commit index is persisted too: a restarted follower cannot always
+    // relearn it quickly (heartbeats carry min(match, commit), and match is 0
+    // until it answers an append); the simulator found that stall (seed 212).
+    const writeHardState = withWrites && (termOrVoteChanged || hs.commit !== this.lastHardState.commit)
     if (writeHardState) this.lastHardState = hs
     const ready: Ready = {
       hardState: writeHardState ? hs : null,
