@@ -47,11 +47,17 @@ function describe(err: unknown): string {
   return String(err)
 }
 
-/** A timeout means the peer is there but did not answer in time (e.g. still waiting for a quorum). */
+/**
+ * NO_LEADER only when the request provably never reached the peer (no
+ * connection was made): the caller may then send it elsewhere. Anything else
+ * (a timeout, a reset socket mid-request) may have been applied by the leader:
+ * NO_QUORUM, outcome unknown, never retried blindly.
+ */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
+
 function unreachableCode(err: unknown): ErrorCode {
-  const { name, code } = (err ?? {}) as { name?: unknown; code?: unknown }
-  if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'NO_QUORUM'
-  return 'NO_LEADER'
+  const { code } = (err ?? {}) as { code?: unknown }
+  return typeof code === 'string' && NOT_CONNECTED.has(code) ? 'NO_LEADER' : 'NO_QUORUM'
 }
 
 export class PeerLink {

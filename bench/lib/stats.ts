@@ -1,0 +1,181 @@
+// Pure helpers of the benchmark: percentiles, ratios, the results table and
+// the failover/loss arithmetic. No I/O here, so unit tests can pin them.
+
+/** A growable buffer of latencies (ms), cheap to append at 20k samples/s. */
+export class Samples {
+  private data = new Float64Array(1 << 16)
+  private n = 0
+
+  add(v: number): void {
+    if (this.n === this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2)
+      bigger.set(this.data)
+      this.data = bigger
+    }
+    this.data[this.n++] = v
+  }
+
+  get length(): number {
+    return this.n
+  }
+
+  /** A sorted copy of what was added. */
+  sorted(): Float64Array {
+    return this.data.slice(0, this.n).sort()
+  }
+}
+
+/**
+ * Nearest-rank percentile (p in 0..100) of ascending `sorted`; NaN when empty.
+ * The smallest value such that at least p% of the samples are <= it.
+ */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length
+  if (n === 0) return Number.NaN
+  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be in 0..100, got ${p}`)
+  const rank = Math.max(1, Math.ceil((p / 100) * n))
+  return sorted[rank - 1] as number
+}
+
+/** Median of any numbers (mean of the middle two for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const s = [...values].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+/** Status-code counts → what the bench reports: 429s apart, every other non-2xx an error. */
+export function classifyStatuses(
+  statusCounts: Readonly<Record<string, number>>,
+  transportErrors: number,
+): { ok: number; limited: number; non2xx: number; errors: number } {
+  let ok = 0
+  let limited = 0
+  let non2xx = 0
+  for (const [code, count] of Object.entries(statusCounts)) {
+    const c = Number(code)
+    if (c >= 200 && c < 300) ok += count
+    else {
+      non2xx += count
+      if (c === 429) limited += count
+    }
+  }
+  return { ok, limited, non2xx, errors: non2xx - limited + transportErrors }
+}
+
+/** a / b, or null when either is missing or b is not positive. */
+export function ratio(a: number | undefined, b: number | undefined): number | null {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b <= 0) return null
+  return a / b
+}
+
+export interface RunRow {
+  readonly name: string
+  readonly connections: number
+  readonly rps: number
+  readonly p50_ms: number
+  readonly p99_ms: number
+  readonly errors: number
+  readonly non2xx: number
+  readonly limited: number
+}
+
+export interface RatioRow extends RunRow {
+  /** rps relative to each baseline run at the same connection count (null: baseline absent). */
+  readonly vs: Readonly<Record<string, number | null>>
+}
+
+/** Each run's req/s relative to each baseline system at the same connection count. */
+export function withRatios(runs: readonly RunRow[], baselines: readonly string[]): RatioRow[] {
+  return runs.map((r) => {
+    const vs: Record<string, number | null> = {}
+    for (const b of baselines) {
+      const base = runs.find((x) => x.name === b && x.connections === r.connections)
+      vs[b] = ratio(r.rps, base?.rps)
+    }
+    return { ...r, vs }
+  })
+}
+
+function fmt(v: number | null, digits: number): string {
+  return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits)
+}
+
+/** A markdown table (it also reads well in a terminal). */
+export function formatTable(rows: readonly RatioRow[], baselines: readonly string[]): string {
+  const head = ['system', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', '429s', ...baselines.map((b) => `x ${b}`)]
+  const body = rows.map((r) => [
+    r.name,
+    String(r.connections),
+    fmt(r.rps, 0),
+    fmt(r.p50_ms, 2),
+    fmt(r.p99_ms, 2),
+    String(r.errors),
+    String(r.limited),
+    ...baselines.map((b) => fmt(r.vs[b] ?? null, 2)),
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)))
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+  return [line(head), rule, ...body.map(line)].join('\n')
+}
+
+/**
+ * No acknowledged increment lost, none invented: with `acked` increments
+ * answered 200 and `unknown` whose outcome the client never learned, the
+ * bucket must hold at most burst - acked and at least burst - acked - unknown
+ * (refill negligible: the audit policy refills one token a day).
+ */
+export function auditRemaining(
+  burst: number,
+  acked: number,
+  unknown: number,
+  remaining: number,
+): { ok: boolean; max: number; min: number } {
+  const max = burst - acked
+  const min = Math.max(0, burst - acked - unknown)
+  return { ok: remaining <= max && remaining >= min, max, min }
+}
+
+/** Percent of one core used between two CPU-time readings (seconds) over `wallSec`. */
+export function cpuPercent(beforeSec: number, afterSec: number, wallSec: number): number {
+  return wallSec > 0 ? ((afterSec - beforeSec) / wallSec) * 100 : Number.NaN
+}
+
+export interface TargetCheck {
+  readonly target: string
+  /** The measured value (a ratio or milliseconds), null when a run is missing. */
+  readonly value: number | null
+  readonly ok: boolean | null
+}
+
+/** The "done when" lines of issue 4 that one `npm run bench` can decide. */
+export function targetChecks(runs: readonly RunRow[], bigConnections = 50): TargetCheck[] {
+  const get = (name: string, c: number): RunRow | undefined => runs.find((r) => r.name === name && r.connections === c)
+  const atLeast = (target: string, v: number | null, min: number): TargetCheck => ({ target, value: v, ok: v === null ? null : v >= min })
+  const atMost = (target: string, v: number | null, max: number): TargetCheck => ({ target, value: v, ok: v === null ? null : v <= max })
+  const leader = get('cluster-leader', bigConnections)
+  const leader1 = get('cluster-leader', 1)
+  const errors = runs.filter((r) => r.name.startsWith('cluster')).reduce((n, r) => n + r.errors, 0)
+  const anyCluster = runs.some((r) => r.name.startsWith('cluster'))
+  return [
+    atLeast(`cluster-leader@${bigConnections} >= 1.0x redis-lua-fsync`, ratio(leader?.rps, get('redis-lua-fsync', bigConnections)?.rps), 1.0),
+    atLeast(`cluster-leader@${bigConnections} >= 0.65x inmem`, ratio(leader?.rps, get('inmem', bigConnections)?.rps), 0.65),
+    atLeast(`cluster-spread@${bigConnections} >= 0.8x cluster-leader`, ratio(get('cluster-spread', bigConnections)?.rps, leader?.rps), 0.8),
+    atMost('cluster-leader@1 p50 <= 1.0 ms', leader1?.p50_ms ?? null, 1.0),
+    atMost(`cluster-leader@${bigConnections} p99 <= 15 ms`, leader?.p99_ms ?? null, 15),
+    atMost('cluster runs: no errors', anyCluster ? errors : null, 0),
+  ]
+}
+
+export function formatChecks(checks: readonly TargetCheck[]): string {
+  return checks
+    .map((c) => {
+      const mark = c.ok === null ? 'n/a ' : c.ok ? 'PASS' : 'MISS'
+      const v = c.value === null ? '-' : Number.isInteger(c.value) ? String(c.value) : c.value.toFixed(2)
+      return `${mark}  ${c.target}  (measured ${v})`
+    })
+    .join('\n')
+}

@@ -1,0 +1,167 @@
+// `npm run bench`: every system, started fresh, warmed up, then loaded with
+// autocannon at each connection count for a fixed time over N client ids.
+// Writes bench/results/latest.json and latest.svg and prints the ratio table.
+//
+//   npm run bench -- [--duration 10] [--warmup 3] [--connections 1,50] [--ids 1000]
+//                    [--systems inmem,redis-lua,redis-lua-fsync,cluster-leader,cluster-spread]
+//                    [--out bench/results/latest.json]
+import fs from 'node:fs'
+import path from 'node:path'
+import { renderChart } from './chart.js'
+import { Args } from './lib/args.js'
+import { HIGH_LIMIT_ENV } from './lib/cluster.js'
+import { roundRobinPath, round3, runLoad, type LoadResult } from './lib/load.js'
+import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
+import { cpuPercent, formatChecks, formatTable, targetChecks, withRatios } from './lib/stats.js'
+import { isSystemName, startSystem, SYSTEM_NAMES, unavailable, type RunningSystem, type SystemName } from './lib/systems.js'
+
+const BASELINES = ['inmem', 'redis-lua-fsync'] as const
+
+export interface RunRecord {
+  name: SystemName
+  connections: number
+  rps: number
+  p50_ms: number
+  p99_ms: number
+  errors: number
+  non2xx: number
+  limited: number
+  ok: number
+  p90_ms: number
+  max_ms: number
+  duration_s: number
+  responses: number
+  timeouts: number
+  /** Percent of one core per process over the run, and the load generator (this process). */
+  cpu: Record<string, number>
+  cpu_total_pct: number
+  targets: number
+  load_avg: number[]
+  info: Record<string, string>
+}
+
+async function main(): Promise<void> {
+  const args = new Args(process.argv.slice(2), ['duration', 'warmup', 'connections', 'ids', 'systems', 'out', 'pause'])
+  const durationSec = args.number('duration', 10)
+  const warmupSec = args.number('warmup', 3)
+  const pauseMs = args.number('pause', 1) * 1000
+  const ids = args.number('ids', 1000)
+  const connections = args.list('connections', ['1', '50']).map(Number)
+  const out = path.resolve(args.string('out', path.join(RESULTS_DIR, 'latest.json')))
+  const systems = args.list('systems', SYSTEM_NAMES)
+  for (const s of systems) if (!isSystemName(s)) throw new Error(`unknown system ${s} (known: ${SYSTEM_NAMES.join(', ')})`)
+  if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--connections must be positive integers')
+
+  const machine = machineInfo()
+  const startedAt = new Date().toISOString()
+  console.log(`bench: ${systems.join(', ')} at ${connections.join(' and ')} connections, ${durationSec} s each (warm-up ${warmupSec} s), ${ids} client ids`)
+  console.log(`machine: ${machine.cpus} x ${machine.cpu_model}, node ${machine.node}, load ${machine.load_start.join(' ')}`)
+
+  const runs: RunRecord[] = []
+  const skipped: { name: string; reason: string }[] = []
+  for (const name of systems as SystemName[]) {
+    const reason = unavailable(name)
+    if (reason !== null) {
+      console.log(`SKIP ${name}: ${reason}`)
+      skipped.push({ name, reason })
+      continue
+    }
+    process.stdout.write(`\n== ${name}: starting... `)
+    let sys: RunningSystem
+    try {
+      sys = await startSystem(name, HIGH_LIMIT_ENV)
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err)
+      console.log(`FAILED to start: ${msg}`)
+      skipped.push({ name, reason: `failed to start: ${msg.split('\n')[0] ?? ''}` })
+      continue
+    }
+    try {
+      console.log(`up (${Object.entries(sys.pids).map(([k, v]) => `${k}=${v}`).join(', ')})`)
+      const pathFor = roundRobinPath('/rate/increment', 'bench-', ids)
+      if (warmupSec > 0) {
+        const w = await runLoad({ urls: sys.targets, connections: Math.max(...connections), durationSec: warmupSec, method: 'POST', pathFor })
+        console.log(`   warm-up: ${w.rps.toFixed(0)} req/s, ${w.errors} errors`)
+      }
+      for (const c of connections) {
+        await sleep(pauseMs)
+        const rec = await measure(sys, c, durationSec, pathFor)
+        runs.push(rec)
+        console.log(
+          `   ${String(c).padStart(3)} conns: ${rec.rps.toFixed(0).padStart(6)} req/s  p50 ${rec.p50_ms.toFixed(2)} ms  p99 ${rec.p99_ms.toFixed(2)} ms  ` +
+            `errors ${rec.errors}  429 ${rec.limited}  cpu ${Object.entries(rec.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ')}`,
+        )
+      }
+    } finally {
+      await sys.stop()
+    }
+  }
+
+  const result = {
+    machine: { ...machine, load_end: loadAvg() },
+    started_at: startedAt,
+    duration_s: durationSec,
+    warmup_s: warmupSec,
+    client_ids: ids,
+    policy: HIGH_LIMIT_ENV,
+    skipped,
+    runs,
+  }
+  writeJson(out, result)
+  const svg = out.replace(/\.json$/, '.svg')
+  fs.writeFileSync(svg, renderChart(result))
+
+  console.log(`\nreq/s ratios are to the baseline at the same connection count (${BASELINES.join(', ')}):\n`)
+  console.log(formatTable(withRatios(runs, BASELINES), BASELINES))
+  console.log(`\nissue 4 targets:\n${formatChecks(targetChecks(runs))}`)
+  for (const s of skipped) console.log(`skipped ${s.name}: ${s.reason}`)
+  console.log(`\nload average at the end: ${result.machine.load_end.join(' ')}`)
+  console.log(`wrote ${path.relative(process.cwd(), out)} and ${path.relative(process.cwd(), svg)}`)
+}
+
+async function measure(sys: RunningSystem, connections: number, durationSec: number, pathFor: (i: number) => string): Promise<RunRecord> {
+  const pids = Object.entries(sys.pids)
+  const before = pids.map(([, pid]) => cpuSeconds(pid))
+  const self0 = process.cpuUsage()
+  const t0 = performance.now()
+  const res: LoadResult = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor })
+  const wall = (performance.now() - t0) / 1000
+  const selfUs = process.cpuUsage(self0)
+  const cpu: Record<string, number> = {}
+  pids.forEach(([label, pid], i) => {
+    cpu[label] = Math.round(cpuPercent(before[i] ?? Number.NaN, cpuSeconds(pid), wall) * 10) / 10
+  })
+  cpu['loadgen'] = Math.round(((selfUs.user + selfUs.system) / 1e6 / wall) * 1000) / 10
+  const info: Record<string, string> = { ...sys.info }
+  if (sys.leader !== undefined) {
+    // A leader change during the run would make the numbers meaningless: record it.
+    const now = await sys.leader().catch(() => 'unknown')
+    if (now !== sys.info['leader']) info['leader_after'] = now
+  }
+  return {
+    name: sys.name,
+    connections,
+    rps: Math.round(res.rps * 10) / 10,
+    p50_ms: res.p50_ms,
+    p99_ms: res.p99_ms,
+    errors: res.errors,
+    non2xx: res.non2xx,
+    limited: res.limited,
+    ok: res.ok,
+    p90_ms: res.p90_ms,
+    max_ms: res.max_ms,
+    duration_s: round3(res.durationSec),
+    responses: res.responses,
+    timeouts: res.timeouts,
+    cpu,
+    cpu_total_pct: Math.round(Object.values(cpu).reduce((a, b) => a + b, 0) * 10) / 10,
+    targets: sys.targets.length,
+    load_avg: loadAvg(),
+    info,
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
+  process.exit(1)
+})
