@@ -1,0 +1,38 @@
+// Default knobs of a simulated run. Virtual time keeps each schedule to a few
+// seconds and a few hundred client ops, so a batch runs tens of seeds a second.
+import type { SimConfig } from './types.js'
+
+export function defaultConfig(seed: number, nodes: number): SimConfig {
+  return {
+    seed,
+    nodes,
+    scenario: 'random',
+    bugs: [],
+    trace: 'off',
+    tickMs: 20,
+    electionTicks: 10,
+    heartbeatTicks: 2,
+    maxInflight: 4,
+    maxBatchEntries: 16,
+    preVote: true,
+    checkQuorum: true,
+    netDelay: [1, 20],
+    clientDelay: [1, 5],
+    diskLatency: [1, 5],
+    maxSkewMs: 50,
+    workloadMs: 3000,
+    settleMs: 1000,
+    randomFaults: true,
+    clients: 8,
+    keys: ['a', 'b', 'c'],
+    maxCost: 3,
+    checkRatio: 0.3,
+    thinkMs: [5, 40],
+    attemptTimeoutMs: 200,
+    opDeadlineMs: 800,
+    // Demand (~200 tokens per key over a run) exceeds supply, so both answers occur.
+    policy: { refill: 40, windowMs: 1000, burst: 15 },
+    dedupTtlMs: 24 * 3_600_000,
+    linearizabilitySteps: 300_000,
+  }
+}

@@ -1,0 +1,110 @@
+// Shared shapes of the simulator: its configuration, the driver's broken
+// variant, crash points, client request/response, and the violation error.
+import type { Bug } from '../raft/types.js'
+import type { Policy } from '../ratelimit/policy.js'
+import type { TraceMode } from './trace.js'
+
+/**
+ * Deliberately broken drivers, to show the checks catch them:
+ * - apply_reads_local_clock: apply uses the replica's clock instead of the command's stamp;
+ * - messages_wait_for_disk: a Ready's `messages` wait for its write (heartbeats blocked behind a slow disk).
+ */
+export type SimBug = 'apply_reads_local_clock' | 'messages_wait_for_disk'
+export const SIM_BUGS: readonly SimBug[] = ['apply_reads_local_clock', 'messages_wait_for_disk']
+export const RAFT_BUGS: readonly Bug[] = [
+  'commit_previous_term_by_counting',
+  'vote_not_persisted_before_reply',
+  'append_acked_before_sync',
+  'follower_reads_locally',
+]
+export type AnyBug = Bug | SimBug
+
+/**
+ * Where an armed node crashes while persisting a Ready:
+ * - before-*: the Ready is taken and its `messages` sent, but its write never reaches disk;
+ * - after-*: the write is synced, then the node dies before persistedMessages/advance/apply.
+ * `vote` matches a Ready whose hard state grants a vote to another node.
+ */
+export type CrashPoint =
+  | 'before-hardstate-write'
+  | 'after-hardstate-write'
+  | 'before-entries-write'
+  | 'after-entries-write'
+  | 'before-vote-write'
+export const CRASH_POINTS: readonly CrashPoint[] = [
+  'before-hardstate-write',
+  'after-hardstate-write',
+  'before-entries-write',
+  'after-entries-write',
+  'before-vote-write',
+]
+
+export interface SimConfig {
+  readonly seed: number
+  readonly nodes: number
+  readonly scenario: string
+  readonly bugs: readonly AnyBug[]
+  readonly trace: TraceMode
+
+  // Raft timing (virtual ms).
+  readonly tickMs: number
+  readonly electionTicks: number
+  readonly heartbeatTicks: number
+  readonly maxInflight: number
+  readonly maxBatchEntries: number
+  readonly preVote: boolean
+  readonly checkQuorum: boolean
+
+  // Environment.
+  readonly netDelay: readonly [number, number]
+  readonly clientDelay: readonly [number, number]
+  readonly diskLatency: readonly [number, number]
+  /** Initial per-node clock offset is drawn from [-maxSkewMs, maxSkewMs]. */
+  readonly maxSkewMs: number
+  /** Clients issue operations (and random faults happen) during [0, workloadMs). */
+  readonly workloadMs: number
+  /** After healing: time to settle before the final checks. */
+  readonly settleMs: number
+  /** Random faults of the generic schedule; scenarios set their own. */
+  readonly randomFaults: boolean
+
+  // Workload.
+  readonly clients: number
+  readonly keys: readonly string[]
+  readonly maxCost: number
+  readonly checkRatio: number
+  readonly thinkMs: readonly [number, number]
+  readonly attemptTimeoutMs: number
+  readonly opDeadlineMs: number
+  readonly policy: Policy
+  /**
+   * Request-id memory of the state machine, in log time. Production uses 10 min;
+   * a +1 h leader clock jump then forgets ids and a retry spends twice (see
+   * notes/readme-sim.md), so random runs use a TTL longer than any jump.
+   */
+  readonly dedupTtlMs: number
+  /** Model-step budget per key for the linearizability search. */
+  readonly linearizabilitySteps: number
+}
+
+/** What a node answers a client (or a follower that forwarded). */
+export type Reply =
+  | { readonly ok: true; readonly admitted: boolean; readonly remaining: number; readonly stamp: number }
+  | { readonly ok: false; readonly error: 'no_leader' | 'not_leader' | 'read_dropped' }
+
+export interface IncrementRequest {
+  readonly key: string
+  readonly cost: number
+  readonly requestId: string
+}
+
+/** An invariant broke; `invariant` is a stable short name. */
+export class SimViolation extends Error {
+  constructor(
+    readonly invariant: string,
+    detail: string,
+  ) {
+    super(`${invariant}: ${detail}`)
+    this.name = 'SimViolation'
+  }
+}
