@@ -448,7 +448,9 @@ export class RaftCore {
         this.stepFollower(m)
         return
       case 'prevote_resp':
-        if (this.role === 'precandidate') this.tallyVote(m)
+        // A grant carries the term it grants (ours + 1); one at our own term
+        // answers an earlier round and must not count in this one.
+        if (this.role === 'precandidate' && (m.reject || m.term === this.term + 1)) this.tallyVote(m)
         return
       case 'vote_resp':
         if (this.role === 'candidate') this.tallyVote(m)

@@ -90,8 +90,23 @@ export class Simulation {
       onApply: (n, e) => this.inv.onApply(n, e),
       wantsHash: (i) => this.inv.wantsHash(i),
       onHash: (n, i, h) => this.inv.onHash(n, i, h),
-      afterStep: (n) => this.inv.afterStep(n),
+      afterStep: (n) => {
+        this.inv.afterStep(n)
+        if (this.trace.on) this.traceRole(n)
+      },
     }
+  }
+
+  private readonly lastRole = new Map<NodeId, string>()
+
+  /** Trace role, term and leader changes (state changes, next to the messages). */
+  private traceRole(n: SimNode): void {
+    const c = n.core
+    if (c === null) return
+    const view = `${c.currentRole} term=${c.currentTerm} leader=${c.currentLeader ?? '-'}`
+    if (this.lastRole.get(n.id) === view) return
+    this.lastRole.set(n.id, view)
+    this.trace.log(`${n.id} is ${view}`)
   }
 
   node(id: NodeId): SimNode {
@@ -285,11 +300,11 @@ export class Simulation {
     this.healAll()
     this.runUntil(this.now + this.cfg.settleMs)
     const final = this.finalIncrement()
-    const leader = this.leader()
-    if (leader === null || final.outcome === 'unknown') {
-      throw new SimViolation('liveness', `after healing and ${this.cfg.settleMs} ms: ${leader === null ? 'no leader' : 'the final increment was not acknowledged'}`)
+    if (final.outcome === 'unknown') {
+      const leader = this.leader()
+      throw new SimViolation('liveness', `after healing and ${this.cfg.settleMs} ms the final increment was not acknowledged within 3 s (leader: ${leader?.id ?? 'none'})`)
     }
-    this.checkConvergence()
+    const leader = this.checkConvergence()
     const log = this.finalLog(leader)
     this.finalCommitted = log
     this.admission.checkAll()
@@ -314,8 +329,8 @@ export class Simulation {
     return op
   }
 
-  /** After the final increment, every node applies the same log and holds the same state. */
-  private checkConvergence(): void {
+  /** After the final increment, a leader exists and every node applies the same log and holds the same state. */
+  private checkConvergence(): SimNode {
     const deadline = this.now + 2000
     const settled = (): boolean => {
       const l = this.leader()
@@ -326,7 +341,8 @@ export class Simulation {
     while (!settled() && this.now < deadline) this.runUntil(this.now + 20)
     if (!settled()) {
       const view = this.nodes.map((n) => `${n.id}:${n.alive ? `applied=${n.applied} role=${n.core?.currentRole} term=${n.core?.currentTerm}` : 'down'}`)
-      throw new SimViolation('convergence', `replicas did not converge within 2 s of the final increment: ${view.join(' ')}`)
+      const why = this.leader() === null ? 'no leader' : 'replicas did not converge'
+      throw new SimViolation('convergence', `${why} within 2 s of the final increment: ${view.join(' ')}`)
     }
     const first = this.nodes[0]
     const hash = first?.sm.stateHash()
@@ -334,6 +350,9 @@ export class Simulation {
       const h = n.sm.stateHash()
       if (h !== hash) throw new SimViolation('replica-state-hash', `at applied index ${n.applied}: ${n.id} has ${h}, ${first?.id} has ${hash}`)
     }
+    const leader = this.leader()
+    if (leader === null) throw new SimViolation('liveness', 'no leader after convergence')
+    return leader
   }
 
   private finalLog(leader: SimNode): FinalLog {
