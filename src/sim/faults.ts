@@ -16,6 +16,7 @@ export const FAULT_KINDS = [
   'clock-jump',
   'slow-disk',
   'crash-point',
+  'transfer-leadership',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -76,6 +77,11 @@ export function fireFault(sim: Simulation, prng: Prng, kind: FaultKind): void {
       const id = prng.chance(0.5) && leader !== null ? leader.id : prng.pick(ids)
       sim.setSlowDisk(id, [200, 2000])
       sim.queue.after(prng.int(300, 1500), () => sim.setSlowDisk(id, null))
+      return
+    }
+    case 'transfer-leadership': {
+      const to = followers(sim)
+      if (leader !== null && to.length > 0) leader.transferLeadership(prng.pick(to))
       return
     }
     case 'crash-point':

@@ -355,6 +355,17 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     },
   },
 
+  'retry-across-jumps': {
+    about: 'lossy links force client retries while the leader clock keeps jumping forward by 1 h (request-id dedup across jumps)',
+    plan: (sim, prng) => {
+      sim.setLinkFaults({ drop: 0.1, duplicate: 0.05, delayMin: 0, delayMax: 50 })
+      every(sim, prng, 300, 600, () => {
+        const l = sim.leader()
+        if (l !== null) sim.clockJump(l.id, HOUR)
+      })
+    },
+  },
+
   'partition-reads': {
     about: 'checks on every node while followers, leaders and one-way links are cut: no stale read',
     configure: (c) => ({ ...c, checkRatio: 0.6 }),

@@ -208,6 +208,16 @@ export class SimNode {
     this.pump()
   }
 
+  /** Leadership transfer to `to` (FAULTS 19); false if this node cannot start one. */
+  transferLeadership(to: NodeId): boolean {
+    if (this.core === null) return false
+    const ok = this.core.transferLeadership(to)
+    const t = this.env.trace
+    t.on && t.log(`${this.id} transfer leadership to ${to}: ${ok ? 'started' : 'refused'}`)
+    this.pump()
+    return ok
+  }
+
   private propose(req: IncrementRequest, reply: (r: Reply) => void): void {
     const core = this.core
     if (core === null) return
