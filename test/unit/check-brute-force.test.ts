@@ -6,17 +6,9 @@ import type { Op } from '../../src/check/history.js'
 import { checkHistory } from '../../src/check/linearizability.js'
 import type { BucketModel } from '../../src/check/model.js'
 import { tokenBucketModel, type TokenBucketState } from '../../src/check/token-bucket-model.js'
+import { mulberry32 } from '../support/prng.js'
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+const prng = mulberry32
 
 const policy = { refill: 1, windowMs: 1000, burst: 3 }
 /** Exact levels: used to make answers, and checked against too. */

@@ -4,18 +4,9 @@ import t from 'tap'
 import type { Op } from '../../src/check/history.js'
 import { checkHistory } from '../../src/check/linearizability.js'
 import { tokenBucketModel } from '../../src/check/token-bucket-model.js'
+import { mulberry32 } from '../support/prng.js'
 
-/** mulberry32: small seeded PRNG, so every run sees the same histories. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+const prng = mulberry32
 
 const policy = { refill: 4, windowMs: 1000, burst: 5 }
 // 10 ms a tick keeps the bucket under pressure: roughly a quarter of increments are rejected.
