@@ -1,6 +1,6 @@
 // Shared shapes of the simulator: its configuration, the driver's broken
 // variant, crash points, client request/response, and the violation error.
-import type { Bug } from '../raft/types.js'
+import type { Bug, RaftConfig } from '../raft/types.js'
 import type { Policy } from '../ratelimit/policy.js'
 import type { TraceMode } from './trace.js'
 
@@ -39,7 +39,13 @@ export const CRASH_POINTS: readonly CrashPoint[] = [
   'before-vote-write',
 ]
 
-export interface SimConfig {
+/** The core's tuning, taken from RaftConfig so the two cannot drift apart. */
+type CoreTuning = Pick<
+  RaftConfig,
+  'electionTicks' | 'heartbeatTicks' | 'maxInflight' | 'maxBatchEntries' | 'preVote' | 'checkQuorum'
+>
+
+export interface SimConfig extends CoreTuning {
   readonly seed: number
   readonly nodes: number
   readonly scenario: string
@@ -48,12 +54,6 @@ export interface SimConfig {
 
   // Raft timing (virtual ms).
   readonly tickMs: number
-  readonly electionTicks: number
-  readonly heartbeatTicks: number
-  readonly maxInflight: number
-  readonly maxBatchEntries: number
-  readonly preVote: boolean
-  readonly checkQuorum: boolean
 
   // Environment.
   readonly netDelay: readonly [number, number]
