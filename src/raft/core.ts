@@ -12,6 +12,7 @@ import type {
   HardState,
   Heartbeat,
   HeartbeatResponse,
+  InstallSnapshot,
   Message,
   NodeId,
   ProposeResult,
@@ -21,9 +22,14 @@ import type {
   Ready,
   RestoredState,
   Role,
+  Snapshot,
+  SnapshotMeta,
   VoteRequest,
   VoteResponse,
 } from './types.js'
+
+/** ReadIndex context a rejoining node uses to learn how far it must catch up. */
+const REJOIN_CTX = '\u0000rejoin'
 
 type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'term'> & { term?: number } : never) : never
 
@@ -55,6 +61,10 @@ export class RaftCore {
   private unsafeMsgs: Message[] = []
   private readStates: ReadState[] = []
   private droppedReads: string[] = []
+  /** Rejoining after data loss: -1 until the leader told us its commit index, then that index. */
+  private rejoinTarget: number | null = null
+  /** A snapshot from the leader, to hand out in the next full Ready. */
+  private pendingSnapshot: Snapshot | null = null
   /** Last hard state handed out in a Ready, and the last one known to be on disk. */
   private lastHardState: HardState
   private durableHardState: HardState
@@ -68,12 +78,14 @@ export class RaftCore {
     this.cfg = cfg
     this.peers = cfg.voters.filter((v) => v !== cfg.id)
     this.quorum = Math.floor(cfg.voters.length / 2) + 1
-    this.log = new RaftLog(restored.entries, restored.hardState.commit)
+    this.log = new RaftLog(restored.entries, restored.hardState.commit, restored.snapshot ?? null)
     this.term = restored.hardState.term
     this.vote = restored.hardState.vote
     this.lastHardState = this.hardState()
     this.durableHardState = this.lastHardState
     this.reads = new ReadIndexQueue(cfg.id, cfg.voters, this.quorum)
+    const empty = restored.entries.length === 0 && (restored.snapshot ?? null) === null && this.term === 0
+    if (cfg.rejoin === true && empty) this.rejoinTarget = -1
     this.becomeFollower(this.term, null)
   }
 
@@ -95,11 +107,11 @@ export class RaftCore {
       if (m.type === 'prevote' || (m.type === 'prevote_resp' && !m.reject)) {
         // A pre-vote and its grant are about a future term; they change nothing.
       } else {
-        const leader = m.type === 'append' || m.type === 'heartbeat' ? m.from : null
+        const leader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' ? m.from : null
         this.becomeFollower(m.term, leader)
       }
     } else if (m.term < this.term) {
-      if (m.type === 'append' || m.type === 'heartbeat') {
+      if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
         // A stale leader: tell it our term so it steps down.
         this.send({ type: 'append_resp', to: m.from, reject: true, index: 0, hintIndex: 0, hintTerm: 0 })
       } else if (m.type === 'prevote') {
@@ -165,12 +177,37 @@ export class RaftCore {
     return true
   }
 
+  /**
+   * A snapshot of the state machine at `index` (applied here) is durable and
+   * the stored log no longer holds entries up to it: drop them from memory too.
+   * Followers that need them get the snapshot instead. False if nothing changed.
+   */
+  compact(index: number): boolean {
+    return this.log.compact(index)
+  }
+
+  /** The term of the entry at `index`, for snapshot metadata; undefined if compacted or absent. */
+  termAt(index: number): number | undefined {
+    return this.log.term(index)
+  }
+
+  /**
+   * The driver could not deliver a snapshot to `to` (peer down, stream broken):
+   * probe again, which sends a fresh snapshot if one is still needed.
+   */
+  reportSnapshotFailed(to: NodeId): void {
+    const pr = this.progress.get(to)
+    if (this.role !== 'leader' || pr === undefined || pr.state !== 'snapshot') return
+    pr.becomeProbe()
+  }
+
   hasReady(): boolean {
     return (
       this.msgs.length > 0 ||
       this.msgsAfterPersist.length > 0 ||
       this.unsafeMsgs.length > 0 ||
       this.log.hasUnstable() ||
+      this.pendingSnapshot !== null ||
       this.log.hasNextCommitted() ||
       this.readStates.length > 0 ||
       this.droppedReads.length > 0 ||
@@ -212,12 +249,15 @@ export class RaftCore {
       this.unsafeMsgs = []
     }
     const entries = withWrites ? this.log.takeUnstable() : []
+    const snapshot = withWrites ? this.pendingSnapshot : null
+    if (withWrites) this.pendingSnapshot = null
     // The commit index is persisted too: a restarted follower cannot always
     // relearn it quickly (heartbeats carry min(match, commit), and match is 0
     // until it answers an append); the simulator found that stall (seed 212).
     const writeHardState = withWrites && (termOrVoteChanged || hs.commit !== this.lastHardState.commit)
     if (writeHardState) this.lastHardState = hs
     const ready: Ready = {
+      snapshot,
       hardState: writeHardState ? hs : null,
       entries,
       messages,
@@ -249,8 +289,10 @@ export class RaftCore {
       leader: this.leader,
       commit: this.log.committed,
       applied: this.log.applied,
+      firstIndex: this.log.firstIndex(),
       lastIndex: this.log.lastIndex(),
       persistedIndex: this.log.persisted,
+      snapshotIndex: this.log.snapshotIndex(),
       progress: this.role === 'leader' ? [...this.progress.values()].map((p) => p.view()) : [],
       ...(this.transferee === null ? {} : { transferringTo: this.transferee }),
     }
@@ -268,8 +310,9 @@ export class RaftCore {
     return this.term
   }
 
-  /** The log entry at `index` (for tests and invariant checks). */
+  /** The log entry at `index` (for tests and invariant checks); undefined if compacted or absent. */
   entryAt(index: number): Entry | undefined {
+    if (index < this.log.firstIndex() || index > this.log.lastIndex()) return undefined
     return this.log.slice(index, index + 1)[0]
   }
 
@@ -352,6 +395,7 @@ export class RaftCore {
   // ---- ticks -------------------------------------------------------------
 
   private tickElection(): void {
+    if (this.catchingUp()) return
     this.electionElapsed++
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0
@@ -365,6 +409,11 @@ export class RaftCore {
     if (this.transferee !== null && ++this.transferElapsed >= this.cfg.electionTicks) {
       // The transferee did not take over within an election timeout: keep leading.
       this.transferee = null
+    }
+    const snapshotTimeout = this.cfg.snapshotTimeoutTicks ?? this.cfg.electionTicks * 20
+    for (const pr of this.progress.values()) {
+      // An unanswered snapshot (lost, or refused as stale) must not block the follower forever.
+      if (pr.state === 'snapshot' && ++pr.snapshotElapsed >= snapshotTimeout) pr.becomeProbe()
     }
     if (this.electionElapsed >= this.cfg.electionTicks) {
       this.electionElapsed = 0
@@ -388,8 +437,24 @@ export class RaftCore {
 
   // ---- message handling ----------------------------------------------------
 
+  /** True while a rejoining node has not yet caught up (see RaftConfig.rejoin). */
+  private catchingUp(): boolean {
+    if (this.rejoinTarget === null) return false
+    if (this.rejoinTarget >= 0 && this.log.committed >= this.rejoinTarget) this.rejoinTarget = null
+    return this.rejoinTarget !== null
+  }
+
+  /** Asks the leader for its commit index (a ReadIndex round) until it answers. */
+  private askRejoinTarget(leader: NodeId): void {
+    if (this.rejoinTarget === -1) this.send({ type: 'read_index', to: leader, ctx: REJOIN_CTX })
+  }
+
   private handleVoteRequest(m: VoteRequest): void {
     const respType = m.type === 'prevote' ? 'prevote_resp' : 'vote_resp'
+    if (this.catchingUp()) {
+      this.send({ type: respType, to: m.from, reject: true })
+      return
+    }
     const canVote =
       this.vote === m.from ||
       (this.vote === null && this.leader === null) ||
@@ -421,12 +486,22 @@ export class RaftCore {
         this.electionElapsed = 0
         this.leader = m.from
         this.handleHeartbeat(m)
+        this.askRejoinTarget(m.from)
+        return
+      case 'snapshot':
+        this.electionElapsed = 0
+        this.leader = m.from
+        this.handleSnapshot(m)
         return
       case 'timeout_now':
         // Our leader hands over: campaign now, skipping PreVote and the voters' lease.
         if (m.from === this.leader) this.becomeCandidate(true)
         return
       case 'read_index_resp':
+        if (m.ctx === REJOIN_CTX) {
+          if (!m.reject && this.rejoinTarget === -1) this.rejoinTarget = m.index
+          return
+        }
         if (m.reject) this.droppedReads.push(m.ctx)
         else this.readStates.push({ ctx: m.ctx, index: m.index })
         return
@@ -443,6 +518,7 @@ export class RaftCore {
     switch (m.type) {
       case 'append':
       case 'heartbeat':
+      case 'snapshot':
         // Someone won this term (our own term, or a higher one handled in step()).
         this.becomeFollower(m.term, m.from)
         this.stepFollower(m)
@@ -526,8 +602,33 @@ export class RaftCore {
     this.sendAfterPersist({ type: 'append_resp', to: m.from, reject: true, index: m.prevIndex, hintIndex, hintTerm })
   }
 
+  private handleSnapshot(m: InstallSnapshot): void {
+    const ack = (index: number): void =>
+      this.sendAfterPersist({ type: 'append_resp', to: m.from, reject: false, index, hintIndex: 0, hintTerm: 0 })
+    if (m.index <= this.log.committed) {
+      // Nothing new: everything it covers is committed here already.
+      ack(this.log.committed)
+      return
+    }
+    if (this.log.matchTerm(m.index, m.snapTerm)) {
+      // Our log already has its last entry, hence (log matching) everything before it.
+      this.log.commitTo(m.index)
+      ack(m.index)
+      return
+    }
+    const meta: SnapshotMeta = { index: m.index, term: m.snapTerm }
+    this.log.restore(meta)
+    this.pendingSnapshot = { ...meta, data: m.data }
+    // The answer waits for the snapshot to be stored (it rides on the same write).
+    ack(m.index)
+  }
+
   private handleHeartbeat(m: Heartbeat): void {
-    // The leader sends min(match, commit), so this never exceeds what we share with it.
+    // The leader sends min(match, commit), so this never exceeds what we share with it...
+    if (m.commit > this.log.lastIndex()) {
+      // ...unless we lost entries we acknowledged (a wiped data dir): say where our log ends.
+      this.send({ type: 'append_resp', to: m.from, reject: true, index: m.commit, hintIndex: this.log.lastIndex(), hintTerm: this.log.lastTerm() })
+    }
     this.log.commitTo(m.commit)
     this.send({ type: 'heartbeat_resp', to: m.from, readSeq: m.readSeq })
   }
@@ -574,7 +675,11 @@ export class RaftCore {
     while (!pr.isPaused() && (pr.next <= last || (sendIfEmpty && !sentAny))) {
       const prevIndex = pr.next - 1
       const prevTerm = this.log.term(prevIndex)
-      if (prevTerm === undefined) return // needs a snapshot: not reachable without compaction
+      if (prevTerm === undefined) {
+        // The entries it needs were compacted away.
+        this.sendSnapshot(pr)
+        return
+      }
       const hi = Math.min(last + 1, pr.next + this.cfg.maxBatchEntries)
       const entries = this.log.slice(pr.next, hi)
       this.send({
@@ -589,7 +694,7 @@ export class RaftCore {
       sentAny = true
       if (entries.length === 0) return
     }
-    if (sendIfEmpty && !sentAny) {
+    if (sendIfEmpty && !sentAny && pr.state !== 'snapshot' && pr.match >= this.log.snapshotIndex()) {
       // A paused follower still learns the new commit index.
       const prevIndex = Math.min(pr.match, last)
       this.send({
@@ -601,6 +706,12 @@ export class RaftCore {
         commit: Math.min(pr.match, this.log.committed),
       })
     }
+  }
+
+  private sendSnapshot(pr: Progress): void {
+    const index = this.log.snapshotIndex()
+    pr.becomeSnapshot(index)
+    this.send({ type: 'snapshot', to: pr.id, index, snapTerm: this.log.term(index) ?? 0, data: '' })
   }
 
   private broadcastHeartbeat(): void {

@@ -1,13 +1,15 @@
 // The in-memory view of the replicated log, with the three watermarks the core
 // needs to honour the Ready contract: what has been handed out for writing
 // (`unstableFrom`), what is durable (`persisted`) and what has been handed out
-// for applying (`applied`).
-import type { Entry } from './types.js'
+// for applying (`applied`). Entries up to `offset` live in a snapshot, not here.
+import type { Entry, SnapshotMeta } from './types.js'
 
 export class RaftLog {
-  private readonly entries: Entry[]
-  /** Index of the entry before entries[0] (a future snapshot's index; 0 for now). */
-  private readonly offset = 0
+  private entries: Entry[]
+  /** Index of the entry before entries[0]: the snapshot's index (0 without one). */
+  private offset: number
+  /** Term of the entry at `offset`. */
+  private offsetTerm: number
   committed = 0
   applied = 0
   /** Highest index known to be on disk. */
@@ -15,11 +17,28 @@ export class RaftLog {
   /** First index not yet handed to the driver for writing. */
   private unstableFrom: number
 
-  constructor(restored: readonly Entry[], commit: number) {
+  constructor(restored: readonly Entry[], commit: number, snapshot: SnapshotMeta | null = null) {
+    this.offset = snapshot?.index ?? 0
+    this.offsetTerm = snapshot?.term ?? 0
+    const first = restored[0]
+    if (first !== undefined && first.index !== this.offset + 1) {
+      throw new Error(`raft: log starts at ${first.index}, expected ${this.offset + 1} after the snapshot`)
+    }
     this.entries = restored.slice()
     this.persisted = this.lastIndex()
     this.unstableFrom = this.persisted + 1
-    this.committed = Math.min(commit, this.persisted)
+    // The snapshot is committed and already applied to the restored state machine.
+    this.committed = Math.max(this.offset, Math.min(commit, this.persisted))
+    this.applied = this.offset
+  }
+
+  /** First index held in memory (one past the snapshot). */
+  firstIndex(): number {
+    return this.offset + 1
+  }
+
+  snapshotIndex(): number {
+    return this.offset
   }
 
   lastIndex(): number {
@@ -30,9 +49,9 @@ export class RaftLog {
     return this.term(this.lastIndex()) ?? 0
   }
 
-  /** The term of the entry at `index`, 0 before the log starts, undefined past its end. */
+  /** The term of the entry at `index` (the snapshot's term at its index), undefined if compacted or past the end. */
   term(index: number): number | undefined {
-    if (index === this.offset) return 0
+    if (index === this.offset) return this.offsetTerm
     if (index < this.offset || index > this.lastIndex()) return undefined
     return this.entries[index - this.offset - 1]?.term
   }
@@ -79,6 +98,31 @@ export class RaftLog {
     }
     for (; i < entries.length; i++) this.entries.push(entries[i] as Entry)
     return prevIndex + entries.length
+  }
+
+  /**
+   * Drops entries up to `index`, which a durable snapshot now covers. Only
+   * applied entries may go: the state machine holds their effect.
+   */
+  compact(index: number): boolean {
+    if (index <= this.offset || index > this.applied) return false
+    const term = this.term(index)
+    if (term === undefined) return false
+    this.entries.splice(0, index - this.offset)
+    this.offset = index
+    this.offsetTerm = term
+    return true
+  }
+
+  /** Replaces the whole log with a snapshot from the leader: it is committed, and (once restored) applied. */
+  restore(snapshot: SnapshotMeta): void {
+    this.entries = []
+    this.offset = snapshot.index
+    this.offsetTerm = snapshot.term
+    this.committed = snapshot.index
+    this.applied = snapshot.index
+    this.persisted = snapshot.index
+    this.unstableFrom = snapshot.index + 1
   }
 
   private truncateFrom(index: number): void {

@@ -12,12 +12,16 @@ export class Progress {
   private readonly inflights: number[] = []
   /** Heard from since the last CheckQuorum round. */
   recentActive = false
+  /** In snapshot state: the snapshot's index, and ticks spent waiting for its answer. */
+  pendingSnapshot = 0
+  snapshotElapsed = 0
 
   constructor(readonly id: NodeId, lastIndex: number, private readonly maxInflight: number) {
     this.next = lastIndex + 1
   }
 
   isPaused(): boolean {
+    if (this.state === 'snapshot') return true
     return this.state === 'probe' ? this.probeSent : this.inflights.length >= this.maxInflight
   }
 
@@ -44,6 +48,8 @@ export class Progress {
     this.probeSent = false
     while (this.inflights.length > 0 && (this.inflights[0] as number) <= index) this.inflights.shift()
     if (this.state === 'probe' && progressed) this.becomeReplicate()
+    // The follower installed the snapshot (or already had its entries): replicate from there.
+    else if (this.state === 'snapshot' && this.match >= this.pendingSnapshot) this.becomeReplicate()
     return progressed
   }
 
@@ -52,6 +58,16 @@ export class Progress {
    * last matching index. Returns false for a stale rejection that needs no action.
    */
   reject(rejected: number, hint: number): boolean {
+    // Answers to appends sent before the snapshot: the snapshot decides now.
+    if (this.state === 'snapshot') return false
+    if (hint < this.match && rejected <= this.match) {
+      // The follower's log ends before what it once acknowledged: its data was
+      // lost (a wiped disk), or this answer is old. Either way probing again
+      // from the hint is safe: match only feeds the commit index, which never goes back.
+      this.match = hint
+      this.becomeProbe()
+      return true
+    }
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false
       this.becomeProbe()
@@ -64,8 +80,18 @@ export class Progress {
     return true
   }
 
+  /** The follower needs entries we compacted away: send it the snapshot at `index` and wait. */
+  becomeSnapshot(index: number): void {
+    this.state = 'snapshot'
+    this.pendingSnapshot = index
+    this.snapshotElapsed = 0
+    this.probeSent = false
+    this.inflights.length = 0
+  }
+
   becomeProbe(): void {
     this.state = 'probe'
+    this.pendingSnapshot = 0
     this.probeSent = false
     this.inflights.length = 0
     this.next = this.match + 1
@@ -73,6 +99,7 @@ export class Progress {
 
   private becomeReplicate(): void {
     this.state = 'replicate'
+    this.pendingSnapshot = 0
     this.inflights.length = 0
     this.next = this.match + 1
   }
@@ -95,6 +122,7 @@ export class Progress {
       state: this.state,
       inflight: this.inflights.length,
       recentActive: this.recentActive,
+      ...(this.state === 'snapshot' ? { pendingSnapshot: this.pendingSnapshot } : {}),
     }
   }
 }

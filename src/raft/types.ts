@@ -69,8 +69,23 @@ export type ReadIndexResponse = Envelope & {
 /** Leadership transfer: the leader tells a caught-up follower to campaign at once. */
 export type TimeoutNow = Envelope & { readonly type: 'timeout_now' }
 
+/**
+ * InstallSnapshot (Raft §7): the leader no longer has the entries a follower
+ * needs. The core holds no snapshot bytes, so the leader's core sends it with
+ * `data: ''`; the driver sends the newest stored snapshot instead (its own
+ * index and term, never older than the core's) in chunks, and the receiving
+ * driver steps the whole message once every chunk has arrived.
+ */
+export type InstallSnapshot = Envelope & {
+  readonly type: 'snapshot'
+  readonly index: number
+  readonly snapTerm: number
+  readonly data: string
+}
+
 export type Message =
   | TimeoutNow
+  | InstallSnapshot
   | VoteRequest
   | VoteResponse
   | AppendRequest
@@ -81,6 +96,17 @@ export type Message =
   | ReadIndexResponse
 
 export type MessageType = Message['type']
+
+/** The last entry a snapshot covers: everything up to it is in the snapshot, not the log. */
+export interface SnapshotMeta {
+  readonly index: number
+  readonly term: number
+}
+
+/** A state-machine image and the log position it was taken at. `data` is opaque to the core. */
+export interface Snapshot extends SnapshotMeta {
+  readonly data: string
+}
 
 /** A linearizable read may be served once the local applied index reaches `index`. */
 export interface ReadState {
@@ -93,12 +119,16 @@ export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader'
 /**
  * One round of work for the driver. Ordering contract:
  * 1. `messages` may be sent at once (a leader's AppendEntries go out while its own write is in flight, thesis §10.2.1);
- * 2. `hardState` (if not null) and `entries` are written in ONE synced batch, after every earlier Ready's batch;
- *    `entries[0].index` may be at or below the stored last index: everything stored from there on is replaced;
+ * 2. `snapshot` (if not null), `hardState` (if not null) and `entries` are written in ONE synced batch, after
+ *    every earlier Ready's batch; `entries[0].index` may be at or below the stored last index: everything stored
+ *    from there on is replaced. A snapshot replaces the whole stored log and the state machine (restore it before
+ *    applying any later committed entry; it may be restored at once, it is committed data);
  * 3. only then `persistedMessages` are sent and `advance(ready)` is called;
  * 4. `committed` entries are already durable locally and are applied in order, at once.
  */
 export interface Ready {
+  /** A snapshot received from the leader, to store and restore (followers only). */
+  readonly snapshot: Snapshot | null
   readonly hardState: HardState | null
   readonly entries: readonly Entry[]
   readonly messages: readonly Message[]
@@ -113,7 +143,8 @@ export type ProposeResult =
   | { readonly ok: true; readonly firstIndex: number; readonly term: number }
   | { readonly ok: false; readonly leader: NodeId | null }
 
-export type ProgressState = 'probe' | 'replicate'
+/** `snapshot`: an InstallSnapshot is on its way; nothing else is sent until it is answered or reported failed. */
+export type ProgressState = 'probe' | 'replicate' | 'snapshot'
 
 export interface PeerProgress {
   readonly id: NodeId
@@ -122,6 +153,8 @@ export interface PeerProgress {
   readonly state: ProgressState
   readonly inflight: number
   readonly recentActive: boolean
+  /** In snapshot state: the index of the snapshot being sent. */
+  readonly pendingSnapshot?: number
 }
 
 export interface RaftStatus {
@@ -132,8 +165,12 @@ export interface RaftStatus {
   readonly leader: NodeId | null
   readonly commit: number
   readonly applied: number
+  /** First index still in the log; entries before it are in the snapshot. */
+  readonly firstIndex: number
   readonly lastIndex: number
   readonly persistedIndex: number
+  /** Index of the newest snapshot this node's log starts after (0 before any). */
+  readonly snapshotIndex: number
   /** Present on the leader only. */
   readonly progress: readonly PeerProgress[]
   /** The follower leadership is being handed to, on the leader during a transfer. */
@@ -160,6 +197,19 @@ export interface RaftConfig {
   readonly maxBatchEntries: number
   readonly preVote: boolean
   readonly checkQuorum: boolean
+  /**
+   * Ticks a leader waits for a follower to answer an InstallSnapshot before it
+   * gives up and probes again (the driver also reports failed transfers at once).
+   * Default: 20 election timeouts.
+   */
+  readonly snapshotTimeoutTicks?: number
+  /**
+   * This node lost its data and rejoins a running cluster (its store was empty
+   * at start). Until it has caught up to the leader's commit index it neither
+   * votes nor campaigns: its empty log must not help elect a leader that lacks
+   * entries the lost data had acknowledged. A brand-new cluster leaves it unset.
+   */
+  readonly rejoin?: boolean
   /** Uniform in [0, 1); injected so the core stays deterministic. */
   readonly random: () => number
   readonly bugs?: ReadonlySet<Bug>
@@ -168,5 +218,8 @@ export interface RaftConfig {
 /** What storage hands back at start-up. */
 export interface RestoredState {
   readonly hardState: HardState
+  /** Entries after the snapshot (or from index 1 without one), contiguous. */
   readonly entries: readonly Entry[]
+  /** The stored snapshot the log starts after; the driver restores the state machine from it. */
+  readonly snapshot?: SnapshotMeta | null
 }

@@ -30,10 +30,11 @@ const TYPE_CODES = {
   read_index: 8,
   read_index_resp: 9,
   timeout_now: 10,
+  snapshot: 11,
 } as const satisfies Record<MessageType, number>
 
 /** Tuple length per type code, header (code, from, to, term) included. */
-const TUPLE_LENGTHS: readonly number[] = [6, 7, 5, 5, 8, 8, 6, 5, 5, 7, 4]
+const TUPLE_LENGTHS: readonly number[] = [6, 7, 5, 5, 8, 8, 6, 5, 5, 7, 4, 7]
 
 const bit = (b: boolean): 0 | 1 => (b ? 1 : 0)
 
@@ -73,6 +74,9 @@ function encodeMessage(m: Message): unknown[] {
       return [...head, m.ctx]
     case 'read_index_resp':
       return [...head, m.ctx, m.index, bit(m.reject)]
+    case 'snapshot':
+      // Normally sent in chunks on its own route (snapshot-stream.ts); small ones fit here too.
+      return [...head, m.index, m.snapTerm, m.data]
   }
 }
 
@@ -177,6 +181,8 @@ function decodeMessage(raw: unknown): Message {
       return { type: 'heartbeat_resp', from, to, term, readSeq: nat(raw, 4) }
     case TYPE_CODES.read_index:
       return { type: 'read_index', from, to, term, ctx: str(raw, 4) }
+    case TYPE_CODES.snapshot:
+      return { type: 'snapshot', from, to, term, index: nat(raw, 4), snapTerm: nat(raw, 5), data: str(raw, 6) }
     default: // TYPE_CODES.read_index_resp: the only code left with a known tuple length
       return { type: 'read_index_resp', from, to, term, ctx: str(raw, 4), index: nat(raw, 5), reject: flag(raw, 6) }
   }

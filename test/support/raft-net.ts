@@ -2,7 +2,7 @@
 // messages sit in a queue until delivered, persistence is instant, and every
 // node's durable state is kept so a node can be "restarted" from it.
 import { RaftCore } from '../../src/raft/core.js'
-import type { Entry, HardState, Message, NodeId, RaftConfig, Ready } from '../../src/raft/types.js'
+import type { Entry, HardState, Message, NodeId, RaftConfig, Ready, Snapshot } from '../../src/raft/types.js'
 
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0 || 1
@@ -19,12 +19,17 @@ export function seededRandom(seed: number): () => number {
 interface Disk {
   hardState: HardState
   entries: Entry[]
+  snapshot: Snapshot | null
 }
 
 export class RaftNet {
   readonly nodes = new Map<NodeId, RaftCore>()
   readonly disks = new Map<NodeId, Disk>()
   readonly applied = new Map<NodeId, Entry[]>()
+  /** Commands restored from a snapshot, before those in `applied` (the toy state machine is the list of applied commands). */
+  readonly base = new Map<NodeId, string[]>()
+  /** Snapshots received and stored, per node. */
+  readonly installs = new Map<NodeId, number>()
   readonly readStates = new Map<NodeId, { ctx: string; index: number }[]>()
   readonly dropped = new Map<NodeId, string[]>()
   queue: Message[] = []
@@ -36,7 +41,7 @@ export class RaftNet {
   constructor(readonly ids: NodeId[], private readonly overrides: Partial<RaftConfig> = {}, seed = 1) {
     const rnd = seededRandom(seed)
     for (const id of ids) {
-      this.disks.set(id, { hardState: { term: 0, vote: null, commit: 0 }, entries: [] })
+      this.disks.set(id, { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null })
       this.applied.set(id, [])
       this.readStates.set(id, [])
       this.dropped.set(id, [])
@@ -59,11 +64,13 @@ export class RaftNet {
     }
   }
 
-  start(id: NodeId, random: () => number = seededRandom(hashId(id) + this.restarts++)): RaftCore {
+  start(id: NodeId, random: () => number = seededRandom(hashId(id) + this.restarts++), extra: Partial<RaftConfig> = {}): RaftCore {
     const disk = this.disks.get(id) as Disk
-    const core = new RaftCore(this.config(id, random), { hardState: disk.hardState, entries: disk.entries.slice() })
+    const snapshot = disk.snapshot === null ? null : { index: disk.snapshot.index, term: disk.snapshot.term }
+    const core = new RaftCore({ ...this.config(id, random), ...extra }, { hardState: disk.hardState, entries: disk.entries.slice(), snapshot })
     this.nodes.set(id, core)
     this.applied.set(id, [])
+    this.base.set(id, disk.snapshot === null ? [] : (JSON.parse(disk.snapshot.data) as string[]))
     this.down.delete(id)
     return core
   }
@@ -98,7 +105,13 @@ export class RaftNet {
       while (core.hasReady()) {
         const rd = core.ready()
         this.persist(id, rd)
-        this.queue.push(...rd.messages, ...rd.persistedMessages)
+        if (rd.snapshot !== null) {
+          // Restore the toy state machine: what the snapshot holds, nothing applied after it yet.
+          this.base.set(id, JSON.parse(rd.snapshot.data) as string[])
+          this.applied.set(id, [])
+          this.installs.set(id, (this.installs.get(id) ?? 0) + 1)
+        }
+        this.queue.push(...this.withSnapshotData(id, rd.messages), ...rd.persistedMessages)
         core.advance(rd)
         this.applied.get(id)?.push(...rd.committed)
         this.readStates.get(id)?.push(...rd.readStates)
@@ -107,12 +120,38 @@ export class RaftNet {
     }
   }
 
+  /** Like a driver: the core names a snapshot, the bytes come from this node's stored one. */
+  private withSnapshotData(id: NodeId, messages: readonly Message[]): Message[] {
+    const stored = (this.disks.get(id) as Disk).snapshot
+    return messages.map((m) =>
+      m.type === 'snapshot' && stored !== null ? { ...m, index: stored.index, snapTerm: stored.term, data: stored.data } : m,
+    )
+  }
+
+  /** Takes a snapshot of `id`'s applied state, stores it and compacts the log up to it. */
+  compact(id: NodeId): number {
+    const core = this.node(id)
+    const index = core.status().applied
+    const term = core.termAt(index)
+    if (term === undefined) throw new Error(`${id}: no term at applied index ${index}`)
+    const disk = this.disks.get(id) as Disk
+    disk.snapshot = { index, term, data: JSON.stringify(this.appliedData(id)) }
+    disk.entries = disk.entries.filter((e) => e.index > index)
+    core.compact(index)
+    return index
+  }
+
   private persist(id: NodeId, rd: Ready): void {
     const disk = this.disks.get(id) as Disk
+    if (rd.snapshot !== null) {
+      disk.snapshot = rd.snapshot
+      disk.entries = []
+    }
     if (rd.hardState !== null) disk.hardState = rd.hardState
     const first = rd.entries[0]
     if (first !== undefined) {
-      disk.entries.length = Math.min(disk.entries.length, first.index - 1)
+      const offset = disk.snapshot?.index ?? 0
+      disk.entries.length = Math.max(0, Math.min(disk.entries.length, first.index - 1 - offset))
       disk.entries.push(...rd.entries)
     }
   }
@@ -165,7 +204,8 @@ export class RaftNet {
   }
 
   appliedData(id: NodeId): string[] {
-    return (this.applied.get(id) ?? []).filter((e) => e.kind === 'cmd').map((e) => e.data)
+    const after = (this.applied.get(id) ?? []).filter((e) => e.kind === 'cmd').map((e) => e.data)
+    return [...(this.base.get(id) ?? []), ...after]
   }
 }
 

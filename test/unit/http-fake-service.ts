@@ -18,7 +18,7 @@ export class FakeRateLimiter implements RateLimiterService {
     leader: 'node-1',
     commit: 42,
     applied: 41,
-    lastIndex: 43,
+    firstIndex: 1, snapshotIndex: 0, lastIndex: 43,
     persistedIndex: 43,
     progress: [{ id: 'node-2', match: 42, next: 44, state: 'replicate', inflight: 1, recentActive: true }],
   }
