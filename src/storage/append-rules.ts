@@ -8,12 +8,15 @@ import { StorageError } from './storage-error.js'
  * An empty store accepts any first index >= 1.
  * Returns the new last index (or `lastIndex` unchanged for an empty list).
  */
-export function checkAppend(lastIndex: number, entries: readonly Entry[]): number {
+export function checkAppend(lastIndex: number, entries: readonly Entry[], snapshotIndex = 0): number {
   const first = entries[0]
   if (first === undefined) return lastIndex
   const start = first.index
   if (!Number.isSafeInteger(start) || start < 1 || (lastIndex > 0 && start > lastIndex + 1)) {
     throw new StorageError('INVALID_APPEND', `first entry index ${start} would leave a gap after stored last index ${lastIndex}`)
+  }
+  if (start <= snapshotIndex) {
+    throw new StorageError('INVALID_APPEND', `first entry index ${start} is inside the snapshot (up to ${snapshotIndex})`)
   }
   for (let i = 1; i < entries.length; i++) {
     const e = entries[i] as Entry

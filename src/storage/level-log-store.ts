@@ -1,11 +1,12 @@
 // LogStore on LevelDB (classic-level). Durability rules: DESIGN §3.
 import { ClassicLevel } from 'classic-level'
-import type { Entry, HardState } from '../raft/types.js'
+import type { Entry, HardState, Snapshot, SnapshotMeta } from '../raft/types.js'
 import { checkAppend } from './append-rules.js'
 import { decodeHardState, encodeHardState } from './hard-state-codec.js'
 import { delEntryRange, putEntries } from './level-batch.js'
 import { type Corruption, isCorruption, LogScan } from './log-scan.js'
-import { ENTRY_KEY_END, ENTRY_KEY_MIN, entryKeyIndex, HARD_STATE_KEY } from './log-keys.js'
+import { ENTRY_KEY_END, ENTRY_KEY_MIN, entryKeyIndex, HARD_STATE_KEY, SNAPSHOT_DATA_KEY, SNAPSHOT_META_KEY } from './log-keys.js'
+import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot } from './snapshot-codec.js'
 import { EMPTY_HARD_STATE, type LoadResult, type LogStore } from './port.js'
 import { StorageError } from './storage-error.js'
 
@@ -17,8 +18,10 @@ export class LevelLogStore implements LogStore {
   readonly dir: string
   private db: Db | null = null
   private closed = false
-  /** Last stored index, kept in memory so truncating a suffix needs no scan. */
+  /** Last stored index (the snapshot's when no entry follows it), kept in memory so truncating a suffix needs no scan. */
   private lastIndex = 0
+  /** The stored snapshot's position; entries start right after it. */
+  private snap: SnapshotMeta = { index: 0, term: 0 }
   /** Set once a synced write fails: disk state is then unknown, so nothing more may be written. */
   private failure: StorageError | null = null
   /** Every operation starts after the previous one settles: LevelDB gives concurrent writes no order. */
@@ -39,8 +42,16 @@ export class LevelLogStore implements LogStore {
     return this.enqueue(async () => this.loadFrom(await this.ensureOpen()))
   }
 
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
-    return this.enqueue(async () => this.write(await this.ensureOpen(), hardState, entries))
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null = null): Promise<void> {
+    return this.enqueue(async () => this.write(await this.ensureOpen(), hardState, entries, snapshot))
+  }
+
+  compact(snapshot: Snapshot): Promise<void> {
+    return this.enqueue(async () => this.compactTo(await this.ensureOpen(), snapshot))
+  }
+
+  loadSnapshot(): Promise<Snapshot | null> {
+    return this.enqueue(async () => this.readSnapshot(await this.ensureOpen()))
   }
 
   close(): Promise<void> {
@@ -66,29 +77,67 @@ export class LevelLogStore implements LogStore {
     await db.open()
     const lastKeys = await db.keys({ gte: ENTRY_KEY_MIN, lt: ENTRY_KEY_END, reverse: true, limit: 1 }).all()
     const lastKey = lastKeys[0]
-    this.lastIndex = lastKey === undefined ? 0 : (entryKeyIndex(lastKey) ?? 0)
+    const meta = await db.get(SNAPSHOT_META_KEY)
+    if (meta !== undefined) {
+      const decoded = decodeSnapshotMeta(meta)
+      if (typeof decoded === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${decoded}`)
+      this.snap = { index: decoded.index, term: decoded.term }
+    }
+    this.lastIndex = Math.max(this.snap.index, lastKey === undefined ? 0 : (entryKeyIndex(lastKey) ?? 0))
     this.db = db
     return db
   }
 
-  private async write(db: Db, hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+  private async readSnapshot(db: Db): Promise<Snapshot | null> {
+    const [meta, data] = await db.getMany([SNAPSHOT_META_KEY, SNAPSHOT_DATA_KEY])
+    if (meta === undefined) return null
+    const decoded = data === undefined ? 'snapshot image missing' : decodeSnapshot(meta, data)
+    if (typeof decoded === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${decoded}`)
+    return decoded
+  }
+
+  private async compactTo(db: Db, snapshot: Snapshot): Promise<void> {
     if (this.failure !== null) throw this.failure
-    const newLast = checkAppend(this.lastIndex, entries)
-    if (hardState === null && entries.length === 0) return
+    if (snapshot.index <= this.snap.index) return
+    if (snapshot.index > this.lastIndex) {
+      throw new StorageError('INVALID_COMPACT', `snapshot at ${snapshot.index} is past the stored last index ${this.lastIndex}`)
+    }
+    const { meta, data } = encodeSnapshot(snapshot)
+    const batch = db.batch()
+    batch.put(SNAPSHOT_DATA_KEY, data)
+    batch.put(SNAPSHOT_META_KEY, meta)
+    delEntryRange(batch, this.snap.index + 1, snapshot.index)
+    await this.commit(batch.write({ sync: true }))
+    this.snap = { index: snapshot.index, term: snapshot.term }
+  }
+
+  private async write(db: Db, hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null): Promise<void> {
+    if (this.failure !== null) throw this.failure
+    // A snapshot from the leader replaces the whole log: entries may only follow it.
+    const base = snapshot === null ? this.snap : { index: snapshot.index, term: snapshot.term }
+    const newLast = checkAppend(snapshot === null ? this.lastIndex : base.index, entries, base.index)
+    if (hardState === null && entries.length === 0 && snapshot === null) return
     const batch = db.batch()
     try {
+      if (snapshot !== null) {
+        const { meta, data } = encodeSnapshot(snapshot)
+        delEntryRange(batch, this.snap.index + 1, this.lastIndex)
+        batch.put(SNAPSHOT_DATA_KEY, data)
+        batch.put(SNAPSHOT_META_KEY, meta)
+      }
       if (hardState !== null) batch.put(HARD_STATE_KEY, encodeHardState(hardState))
       if (entries.length > 0) {
         putEntries(batch, entries)
         // Indexes up to newLast are overwritten by the puts; only a longer old tail needs deleting.
-        delEntryRange(batch, newLast + 1, this.lastIndex)
+        if (snapshot === null) delEntryRange(batch, newLast + 1, this.lastIndex)
       }
     } catch (e) {
       await batch.close()
       throw e
     }
     await this.commit(batch.write({ sync: true }))
-    this.lastIndex = newLast
+    this.snap = base
+    this.lastIndex = Math.max(newLast, base.index)
   }
 
   private async commit(write: Promise<void>): Promise<void> {
@@ -111,14 +160,17 @@ export class LevelLogStore implements LogStore {
       hardState = decoded
     }
 
-    const scan = new LogScan()
+    const snapshot = await this.readSnapshot(db)
+    const scan = new LogScan(snapshot === null ? null : { index: snapshot.index, term: snapshot.term })
     const entries: Entry[] = []
     let corruption: Corruption | null = null
     const badKeys: Buffer[] = []
     const it = db.iterator({ gte: ENTRY_KEY_MIN, lt: ENTRY_KEY_END })
+    // Entries at or below the snapshot are not expected (compaction deletes them in its batch); skip any.
     try {
       for (let page = await it.nextv(SCAN_PAGE); page.length > 0; page = await it.nextv(SCAN_PAGE)) {
         for (const [key, value] of page) {
+          if (snapshot !== null && (entryKeyIndex(key) ?? Infinity) <= snapshot.index) continue
           if (corruption !== null) {
             badKeys.push(key)
             continue
@@ -140,6 +192,8 @@ export class LevelLogStore implements LogStore {
     // A commit index past the log would make the core apply entries it does not have.
     const clamped = hardState.commit > lastIndex
     if (clamped) hardState = { ...hardState, commit: lastIndex }
+    // The snapshot is committed: a hard state written before it (install) may lag.
+    if (snapshot !== null && hardState.commit < snapshot.index) hardState = { ...hardState, commit: snapshot.index }
     if (corruption !== null || clamped) {
       if (this.failure !== null) throw this.failure
       const batch = db.batch()
@@ -148,6 +202,7 @@ export class LevelLogStore implements LogStore {
       await this.commit(batch.write({ sync: true }))
     }
     this.lastIndex = lastIndex
-    return { hardState, entries, corruption }
+    this.snap = snapshot === null ? { index: 0, term: 0 } : { index: snapshot.index, term: snapshot.term }
+    return { hardState, entries, snapshot, corruption }
   }
 }

@@ -4,11 +4,18 @@ import { readUint64BE, writeUint64BE } from './uint64.js'
 
 const ENTRY_PREFIX = 0x65 // 'e'
 const HARD_STATE_PREFIX = 0x68 // 'h'
+const SNAPSHOT_META_PREFIX = 0x6d // 'm'
+const SNAPSHOT_DATA_PREFIX = 0x73 // 's'
 
 export const ENTRY_KEY_SIZE = 9
 
 /** The single key holding term, vote and commit. */
 export const HARD_STATE_KEY: Buffer = Buffer.from([HARD_STATE_PREFIX])
+
+/** The snapshot's index and term, small so opening the store need not read the image. */
+export const SNAPSHOT_META_KEY: Buffer = Buffer.from([SNAPSHOT_META_PREFIX])
+/** The snapshot's state-machine image. */
+export const SNAPSHOT_DATA_KEY: Buffer = Buffer.from([SNAPSHOT_DATA_PREFIX])
 
 /** Bounds for a range scan over every entry key: [ENTRY_KEY_MIN, ENTRY_KEY_END). */
 export const ENTRY_KEY_MIN: Buffer = Buffer.from([ENTRY_PREFIX])

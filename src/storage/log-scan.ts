@@ -1,7 +1,7 @@
 // Checks stored entries one by one, in key order, as load() reads them.
 // The first record that cannot be trusted marks the start of a bad tail (DESIGN §3.3):
 // a torn or flipped value, a value under the wrong key, a hole, or a term going backwards.
-import type { Entry } from '../raft/types.js'
+import type { Entry, SnapshotMeta } from '../raft/types.js'
 import { decodeEntry } from './entry-codec.js'
 import { entryKeyIndex } from './log-keys.js'
 
@@ -12,10 +12,15 @@ export interface Corruption {
 }
 
 export class LogScan {
-  private prev: Entry | null = null
+  private prev: Pick<Entry, 'index' | 'term'> | null
 
-  /** The last entry accepted so far, or null. */
-  get last(): Entry | null {
+  /** With a snapshot, the first entry must follow it directly. */
+  constructor(after: SnapshotMeta | null = null) {
+    this.prev = after
+  }
+
+  /** The last entry accepted so far (or the snapshot's position), or null. */
+  get last(): Pick<Entry, 'index' | 'term'> | null {
     return this.prev
   }
 

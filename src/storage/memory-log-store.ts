@@ -1,6 +1,6 @@
 // LogStore without I/O: the reference adapter for tests. Same semantics as
 // LevelLogStore; "disk" is a plain object that a new store can reopen.
-import type { Entry, HardState } from '../raft/types.js'
+import type { Entry, HardState, Snapshot } from '../raft/types.js'
 import { checkAppend } from './append-rules.js'
 import { EMPTY_HARD_STATE, type LoadResult, type LogStore } from './port.js'
 import { StorageError } from './storage-error.js'
@@ -8,7 +8,9 @@ import { StorageError } from './storage-error.js'
 /** What survives a close: pass the same disk to a new MemoryLogStore to "reopen" it. */
 export class MemoryDisk {
   hardState: HardState = EMPTY_HARD_STATE
+  /** Contiguous, starting right after `snapshot` (or at index 1). */
   entries: Entry[] = []
+  snapshot: Snapshot | null = null
 }
 
 export class MemoryLogStore implements LogStore {
@@ -25,33 +27,63 @@ export class MemoryLogStore implements LogStore {
   load(): Promise<LoadResult> {
     return this.run(() => {
       const entries = this.disk.entries.slice()
-      const lastIndex = entries[entries.length - 1]?.index ?? 0
+      const snapshot = this.disk.snapshot
+      const lastIndex = this.lastIndex()
       let hardState = this.disk.hardState
       if (hardState.commit > lastIndex) {
         hardState = { ...hardState, commit: lastIndex }
         this.disk.hardState = hardState
       }
-      return { hardState, entries, corruption: null }
+      if (snapshot !== null && hardState.commit < snapshot.index) hardState = { ...hardState, commit: snapshot.index }
+      return { hardState, entries, snapshot, corruption: null }
     })
   }
 
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null = null): Promise<void> {
     return this.run(() => {
-      const stored = this.disk.entries
-      const first = entries[0]
-      checkAppend(stored[stored.length - 1]?.index ?? 0, entries)
+      const snapIndex = snapshot?.index ?? this.snapIndex()
+      checkAppend(snapshot === null ? this.lastIndex() : snapIndex, entries, snapIndex)
+      if (snapshot !== null) {
+        this.disk.snapshot = { index: snapshot.index, term: snapshot.term, data: snapshot.data }
+        this.disk.entries = []
+      }
       if (hardState !== null) this.disk.hardState = { term: hardState.term, vote: hardState.vote, commit: hardState.commit }
+      const first = entries[0]
       if (first === undefined) return
-      const firstStored = stored[0]?.index ?? first.index
+      const stored = this.disk.entries
       // Keep the stored prefix before entries[0], drop the rest, append.
-      stored.length = Math.max(0, Math.min(stored.length, first.index - firstStored))
+      stored.length = Math.max(0, Math.min(stored.length, first.index - snapIndex - 1))
       for (const e of entries) stored.push({ index: e.index, term: e.term, kind: e.kind, data: e.data })
     })
+  }
+
+  compact(snapshot: Snapshot): Promise<void> {
+    return this.run(() => {
+      const from = this.snapIndex()
+      if (snapshot.index <= from) return
+      if (snapshot.index > this.lastIndex()) {
+        throw new StorageError('INVALID_COMPACT', `snapshot at ${snapshot.index} is past the stored last index ${this.lastIndex()}`)
+      }
+      this.disk.entries.splice(0, snapshot.index - from)
+      this.disk.snapshot = { index: snapshot.index, term: snapshot.term, data: snapshot.data }
+    })
+  }
+
+  loadSnapshot(): Promise<Snapshot | null> {
+    return this.run(() => this.disk.snapshot)
   }
 
   close(): Promise<void> {
     this.closed = true
     return Promise.resolve()
+  }
+
+  private snapIndex(): number {
+    return this.disk.snapshot?.index ?? 0
+  }
+
+  private lastIndex(): number {
+    return this.snapIndex() + this.disk.entries.length
   }
 
   private run<T>(op: () => T): Promise<T> {

@@ -1,8 +1,10 @@
 // The port through which the node driver persists the Raft log (DESIGN §3).
 // Adapters: LevelLogStore (production), MemoryLogStore (reference for tests).
-import type { Entry, HardState, RestoredState } from '../raft/types.js'
+import type { Entry, HardState, RestoredState, Snapshot } from '../raft/types.js'
 
 export interface LoadResult extends RestoredState {
+  /** The stored snapshot (`entries` continue right after it), or null. */
+  readonly snapshot: Snapshot | null
   /** Set when a bad tail was found and truncated; the caller decides how loudly to log it. */
   readonly corruption: null | { readonly index: number; readonly reason: string }
 }
@@ -17,7 +19,17 @@ export interface LogStore {
    * Calls are serialized: a call issued after another is durable after it,
    * even if the caller does not await.
    */
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void>
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot?: Snapshot | null): Promise<void>
+  /**
+   * One synced batch: stores `snapshot` and deletes every entry up to its
+   * index. A snapshot not newer than the stored one is ignored. The log must
+   * reach snapshot.index (only applied entries are compacted).
+   * With a `snapshot` argument, save() instead replaces the whole log: every
+   * stored entry goes, `entries` (if any) must start at snapshot.index + 1.
+   */
+  compact(snapshot: Snapshot): Promise<void>
+  /** The stored snapshot, for sending to a follower; null before the first one. */
+  loadSnapshot(): Promise<Snapshot | null>
   close(): Promise<void>
 }
 

@@ -8,6 +8,10 @@ export type StorageErrorCode =
   | 'INVALID_APPEND'
   /** A synced write failed; after that, what is on disk is unknown, so every later call fails too. */
   | 'WRITE_FAILED'
+  /** The stored snapshot cannot be read: the log after it would be applied to the wrong state. */
+  | 'SNAPSHOT_CORRUPT'
+  /** compact() was asked to cover entries the log does not hold. */
+  | 'INVALID_COMPACT'
   | 'CLOSED'
 
 export class StorageError extends Error {

@@ -40,7 +40,7 @@ export function runLogStoreContract(
   }
 
   withStore('an empty store loads as term 0, no vote, no entries', async (t, { store }) => {
-    t.strictSame(await store.load(), { hardState: { term: 0, vote: null, commit: 0 }, entries: [], corruption: null })
+    t.strictSame(await store.load(), { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null, corruption: null })
   })
 
   withStore('hard state and entries survive a reopen', async (t, { store, reopen }) => {
@@ -48,9 +48,9 @@ export function runLogStoreContract(
     const hs: HardState = { term: 3, vote: 'node-2', commit: 4 }
     const entries = [...makeEntries(1, 4, 1), ...makeEntries(5, 7, 3)]
     await store.save(hs, entries)
-    t.strictSame(await store.load(), { hardState: hs, entries, corruption: null }, 'visible before reopen')
+    t.strictSame(await store.load(), { hardState: hs, entries, snapshot: null, corruption: null }, 'visible before reopen')
     const again = await reopen()
-    t.strictSame(await again.load(), { hardState: hs, entries, corruption: null }, 'visible after reopen')
+    t.strictSame(await again.load(), { hardState: hs, entries, snapshot: null, corruption: null }, 'visible after reopen')
   })
 
   withStore('hard state alone, and entries alone, leave the other untouched', async (t, { store, reopen }) => {
@@ -116,7 +116,7 @@ export function runLogStoreContract(
     await Promise.all(pending)
     t.strictSame(resolved, Array.from({ length: rounds }, (_, i) => i + 1), 'promises resolve in issue order')
     const lastLength = 1 + ((rounds * 7) % 11)
-    const expected = { hardState: { term: rounds, vote: `node-${rounds % 3}`, commit: 0 }, entries: makeEntries(1, lastLength, rounds), corruption: null }
+    const expected = { hardState: { term: rounds, vote: `node-${rounds % 3}`, commit: 0 }, entries: makeEntries(1, lastLength, rounds), snapshot: null, corruption: null }
     t.strictSame(await store.load(), expected, 'the last save wins')
     t.strictSame(await (await reopen()).load(), expected, 'after reopen')
   })
@@ -135,6 +135,56 @@ export function runLogStoreContract(
     await s.save({ term: 8, vote: 'node-1', commit: 100 }, makeEntries(101, 101, 8))
     loaded = await (await reopen()).load()
     t.strictSame(loaded.entries, [...big.slice(0, 100), ...makeEntries(101, 101, 8)])
+  })
+
+  withStore('compact stores the snapshot and drops the entries it covers, in one step', async (t, { store, reopen }) => {
+    await store.load()
+    const entries = makeEntries(1, 20, 2)
+    await store.save({ term: 2, vote: 'node-1', commit: 15 }, entries)
+    const snap = { index: 12, term: 2, data: '{"image":"é€😀"}' }
+    await store.compact(snap)
+    const expected = { hardState: { term: 2, vote: 'node-1', commit: 15 }, entries: entries.slice(12), snapshot: snap, corruption: null }
+    t.strictSame(await store.load(), expected, 'before reopen')
+    const again = await reopen()
+    t.strictSame(await again.load(), expected, 'after reopen')
+    t.strictSame(await again.loadSnapshot(), snap)
+
+    await again.compact({ index: 5, term: 1, data: 'older' })
+    t.strictSame(await again.loadSnapshot(), snap, 'an older snapshot is ignored')
+    await t.rejects(again.compact({ index: 21, term: 2, data: 'x' }), { code: 'INVALID_COMPACT' }, 'cannot cover entries it does not have')
+    await t.rejects(again.save(null, makeEntries(12, 12, 2)), { code: 'INVALID_APPEND' }, 'no entry may be written inside the snapshot')
+
+    // Appending and truncating after the snapshot work as before.
+    await again.save(null, makeEntries(18, 22, 3, 'b'))
+    await again.compact({ index: 20, term: 3, data: 'at 20' })
+    t.strictSame((await (await reopen()).load()).entries, makeEntries(21, 22, 3, 'b'))
+  })
+
+  withStore('a snapshot saved from the leader replaces the whole log', async (t, { store, reopen }) => {
+    await store.load()
+    await store.save({ term: 1, vote: 'node-1', commit: 3 }, makeEntries(1, 8, 1))
+    const snap = { index: 50, term: 4, data: 'leader image' }
+    await store.save({ term: 4, vote: null, commit: 50 }, [], snap)
+    let loaded = await (await reopen()).load()
+    t.strictSame(loaded, { hardState: { term: 4, vote: null, commit: 50 }, entries: [], snapshot: snap, corruption: null })
+    const s = await reopen()
+    await s.load()
+    await s.save(null, makeEntries(51, 53, 4))
+    loaded = await (await reopen()).load()
+    t.strictSame(loaded.entries, makeEntries(51, 53, 4), 'replication continues after the snapshot')
+    t.equal(loaded.hardState.commit, 50)
+
+    // A snapshot with entries after it, and a commit index that lags it (written earlier), loads consistently.
+    const s2 = await reopen()
+    await s2.load()
+    await s2.save({ term: 5, vote: null, commit: 10 }, makeEntries(71, 72, 5), { index: 70, term: 5, data: 'newer' })
+    loaded = await (await reopen()).load()
+    t.strictSame(loaded.entries, makeEntries(71, 72, 5))
+    t.equal(loaded.hardState.commit, 70, 'commit is never below the snapshot')
+    const s3 = await reopen()
+    await s3.load()
+    await t.rejects(s3.save(null, makeEntries(90, 90, 5), { index: 80, term: 5, data: '' }), { code: 'INVALID_APPEND' }, 'entries must follow the snapshot directly')
+    t.strictSame((await s3.load()).snapshot, { index: 70, term: 5, data: 'newer' }, 'the refused save changed nothing')
   })
 
   withStore('a closed store refuses work', async (t, { store }) => {

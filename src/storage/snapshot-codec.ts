@@ -1,0 +1,38 @@
+// Stored snapshot, in two values written in one batch:
+//   meta: crc32 (4) | index (8) | term (8) | crc32 of the image (4)
+//   data: UTF-8 image
+// The meta carries the image's checksum, so a torn or mismatched pair is caught on load.
+import { crc32 } from 'node:zlib'
+import type { Snapshot, SnapshotMeta } from '../raft/types.js'
+import { readUint64BE, writeUint64BE } from './uint64.js'
+
+const META_SIZE = 24
+
+export interface EncodedSnapshot {
+  readonly meta: Buffer
+  readonly data: Buffer
+}
+
+export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
+  const data = Buffer.from(s.data, 'utf8')
+  const meta = Buffer.allocUnsafe(META_SIZE)
+  writeUint64BE(meta, s.index, 4)
+  writeUint64BE(meta, s.term, 12)
+  meta.writeUInt32BE(crc32(data), 20)
+  meta.writeUInt32BE(crc32(meta.subarray(4)), 0)
+  return { meta, data }
+}
+
+/** Index and term, or a short reason why the bytes cannot be trusted. */
+export function decodeSnapshotMeta(meta: Buffer): (SnapshotMeta & { readonly dataCrc: number }) | string {
+  if (meta.length !== META_SIZE) return `snapshot meta is ${meta.length} bytes, expected ${META_SIZE}`
+  if (meta.readUInt32BE(0) !== crc32(meta.subarray(4))) return 'snapshot meta checksum mismatch'
+  return { index: readUint64BE(meta, 4), term: readUint64BE(meta, 12), dataCrc: meta.readUInt32BE(20) }
+}
+
+export function decodeSnapshot(meta: Buffer, data: Buffer): Snapshot | string {
+  const m = decodeSnapshotMeta(meta)
+  if (typeof m === 'string') return m
+  if (crc32(data) !== m.dataCrc) return 'snapshot image checksum mismatch'
+  return { index: m.index, term: m.term, data: data.toString('utf8') }
+}
