@@ -43,6 +43,10 @@ export interface Config {
   readonly peerTimeoutMs: number
   readonly failMode: FailMode
   readonly logLevel: LogLevel
+  readonly snapshotEntries: number
+  readonly snapshotChunkBytes: number
+  /** The data dir may have been lost: an empty one means rejoining a running cluster, not founding one. */
+  readonly rejoin: boolean
 }
 
 export interface ConfigDocEntry {
@@ -68,6 +72,9 @@ export const CONFIG_DOC: readonly ConfigDocEntry[] = [
   { name: 'HEARTBEAT_TICKS', default: '2', meaning: 'ticks between leader heartbeats' },
   { name: 'REQUEST_TIMEOUT_MS', default: '2000', meaning: 'how long an increment/check waits for the cluster before 503 NO_QUORUM' },
   { name: 'PEER_TIMEOUT_MS', default: '1000', meaning: 'timeout of one peer HTTP request' },
+  { name: 'SNAPSHOT_ENTRIES', default: '20000', meaning: 'log entries after the last snapshot that trigger the next one (and compaction); at least the number of buckets and request ids held is always used' },
+  { name: 'SNAPSHOT_CHUNK_BYTES', default: '1048576', meaning: 'bytes per chunk when sending a snapshot to a follower' },
+  { name: 'INITIAL_CLUSTER_STATE', default: 'new', meaning: '`new`: an empty data dir founds the cluster with the others; `existing`: an empty data dir (replaced or wiped node) rejoins a running cluster and does not vote until it has caught up' },
   { name: 'FAIL_MODE', default: 'closed', meaning: '`closed`: 503 when the cluster cannot answer; `open`: admit with 200 `{"result":true,"degraded":true}`' },
   { name: 'LOG_LEVEL', default: 'info', meaning: `log level: ${LOG_LEVELS.join(', ')}` },
 ]
@@ -144,6 +151,9 @@ const envSchema = z
     HEARTBEAT_TICKS: integer(1, 10_000).default(2),
     REQUEST_TIMEOUT_MS: integer(1, 600_000).default(2000),
     PEER_TIMEOUT_MS: integer(1, 600_000).default(1000),
+    SNAPSHOT_ENTRIES: integer(100, 100_000_000).default(20_000),
+    SNAPSHOT_CHUNK_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+    INITIAL_CLUSTER_STATE: z.enum(['new', 'existing'], { error: 'expected "new" or "existing"' }).default('new'),
     FAIL_MODE: z.enum(['closed', 'open'], { error: 'expected "closed" or "open"' }).default('closed'),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   })
@@ -199,6 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     peerTimeoutMs: v.PEER_TIMEOUT_MS,
     failMode: v.FAIL_MODE,
     logLevel: v.LOG_LEVEL,
+    snapshotEntries: v.SNAPSHOT_ENTRIES,
+    snapshotChunkBytes: v.SNAPSHOT_CHUNK_BYTES,
+    rejoin: v.INITIAL_CLUSTER_STATE === 'existing',
   })
 }
 

@@ -24,6 +24,7 @@ export const ERRORS = {
   SHUTTING_DOWN: { status: 503, message: 'this node is shutting down', retryAfterSec: 1 },
   UNAUTHORIZED: { status: 401, message: 'missing or wrong cluster secret' },
   INVALID_PEER_MESSAGE: { status: 400, message: 'malformed peer message' },
+  SNAPSHOT_OUT_OF_ORDER: { status: 409, message: 'snapshot chunk does not continue a transfer in progress; start over' },
   INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>
 

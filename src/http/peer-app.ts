@@ -7,7 +7,16 @@ import type { IncrementInput } from '../service.js'
 import { clusterSecretMatcher } from '../transport/cluster-secret.js'
 import { decodeForwardRequest, encodeForwardResponse } from '../transport/forward-codec.js'
 import { decodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from '../transport/message-codec.js'
-import { DEFAULT_PEER_BODY_LIMIT, RAFT_FORWARD_PATH, RAFT_MESSAGES_PATH, SECRET_HEADER } from '../transport/peer-protocol.js'
+import {
+  DEFAULT_PEER_BODY_LIMIT,
+  FROM_HEADER,
+  RAFT_FORWARD_PATH,
+  RAFT_MESSAGES_PATH,
+  RAFT_SNAPSHOT_PATH,
+  SECRET_HEADER,
+  SNAPSHOT_CONTENT_TYPE,
+} from '../transport/peer-protocol.js'
+import { parseChunkHeader, SnapshotAssembler } from '../transport/snapshot-chunks.js'
 import type { ForwardOutcome } from '../transport/port.js'
 
 export interface PeerAppOptions {
@@ -17,7 +26,12 @@ export interface PeerAppOptions {
   onForward(inputs: IncrementInput[]): Promise<ForwardOutcome[]>
   readonly logger?: boolean | object
   readonly bodyLimit?: number
+  /** Largest snapshot image accepted from a leader. */
+  readonly maxSnapshotBytes?: number
 }
+
+/** Default cap on a received snapshot image: just under V8's longest string (the image is decoded as one). */
+export const DEFAULT_MAX_SNAPSHOT_BYTES = 500 * 1024 * 1024
 
 export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
   const isClusterSecret = clusterSecretMatcher(opts.secret)
@@ -60,6 +74,20 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
       const messages = decodeMessageBatch(typeof request.body === 'string' ? request.body : '')
       opts.onMessages(messages)
       // Acknowledges receipt only; replies travel back as Raft messages of their own.
+      void reply.code(204).send()
+    })
+  })
+
+  // InstallSnapshot chunks: the whole message reaches the core only once complete.
+  const snapshots = new SnapshotAssembler(opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES)
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser(SNAPSHOT_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+    scope.post(RAFT_SNAPSHOT_PATH, (request, reply) => {
+      const head = parseChunkHeader(request.headers[FROM_HEADER], request.headers)
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+      const complete = snapshots.accept(head, body)
+      if (complete !== null) opts.onMessages([complete])
       void reply.code(204).send()
     })
   })

@@ -36,6 +36,15 @@ export class PendingProposals {
     }
   }
 
+  /** A snapshot replaced the log up to `index`: whether those proposals took effect is unknown here. */
+  rejectThrough(index: number, err: unknown): void {
+    for (const [i, p] of this.byIndex) {
+      if (i > index) continue
+      this.byIndex.delete(i)
+      p.reject(err)
+    }
+  }
+
   rejectAll(err: unknown): void {
     for (const p of this.byIndex.values()) p.reject(err)
     this.byIndex.clear()

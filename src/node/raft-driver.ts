@@ -3,7 +3,7 @@
 // Ready into one synced storage batch plus sends, in the order the Ready
 // contract requires.
 import { RaftCore } from '../raft/core.js'
-import type { Entry, Message, RaftConfig, RaftStatus, ReadState, Ready, RestoredState } from '../raft/types.js'
+import type { Entry, InstallSnapshot, Message, NodeId, RaftConfig, RaftStatus, ReadState, Ready, RestoredState, Snapshot } from '../raft/types.js'
 import type { LogStore } from '../storage/port.js'
 import type { Transport } from '../transport/port.js'
 
@@ -18,7 +18,20 @@ export interface DriverHooks {
   beforeReady(): void
   /** A write failed: the node can no longer promise durability and must stop. */
   onFatal(err: unknown): void
+  /** Replace the state machine with a snapshot from the leader (before any later entry is applied). */
+  onRestore(snapshot: Snapshot): void
+  /** The state machine's image at the index last applied, for a local snapshot. */
+  snapshotImage(): string
+  /** How many records the state machine holds; a snapshot is taken only once the log outgrows it. */
+  stateEntries(): number
+  /** Snapshot events worth a log line: taken locally, sent to a follower, or failed to send. */
+  onSnapshotEvent?(event: SnapshotEvent): void
 }
+
+export type SnapshotEvent =
+  | { readonly kind: 'compacted'; readonly index: number; readonly bytes: number; readonly ms: number }
+  | { readonly kind: 'sent'; readonly to: NodeId; readonly index: number; readonly bytes: number; readonly ms: number }
+  | { readonly kind: 'send_failed'; readonly to: NodeId; readonly error: unknown }
 
 export interface DriverOptions {
   readonly raft: Omit<RaftConfig, 'random'>
@@ -28,6 +41,14 @@ export interface DriverOptions {
   readonly restored: RestoredState
   readonly hooks: DriverHooks
   readonly random?: () => number
+  /**
+   * Log entries after the last snapshot that trigger a new one (compacting
+   * the log), at least as many as the state machine holds so snapshot cost stays
+   * proportional to the entries it retires.
+   */
+  readonly snapshotEntries: number
+  /** Wall clock for event durations only (never for Raft decisions). */
+  readonly now?: () => number
 }
 
 export class RaftDriver {
@@ -41,6 +62,11 @@ export class RaftDriver {
   private stopped = false
   /** At most one synced write runs at a time; work arriving meanwhile shares the next one. */
   private writing = false
+  private compacting = false
+  private readonly snapshotEntries: number
+  private readonly now: () => number
+  /** Followers a snapshot is being streamed to; one transfer per follower at a time. */
+  private readonly sendingSnapshot = new Set<NodeId>()
 
   constructor(opts: DriverOptions) {
     this.core = new RaftCore({ ...opts.raft, random: opts.random ?? Math.random }, opts.restored)
@@ -48,6 +74,8 @@ export class RaftDriver {
     this.transport = opts.transport
     this.hooks = opts.hooks
     this.tickMs = opts.tickMs
+    this.snapshotEntries = opts.snapshotEntries
+    this.now = opts.now ?? Date.now
   }
 
   start(): void {
@@ -78,7 +106,7 @@ export class RaftDriver {
     this.stopped = true
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
-    while (this.writing) await new Promise((r) => setTimeout(r, 1))
+    while (this.writing || this.compacting) await new Promise((r) => setTimeout(r, 1))
   }
 
   private onTick(): void {
@@ -101,18 +129,18 @@ export class RaftDriver {
     if (!this.core.hasReady()) return
     const rd = this.core.ready()
     this.deliver(rd)
-    if (rd.hardState === null && rd.entries.length === 0) {
+    if (rd.hardState === null && rd.entries.length === 0 && rd.snapshot === null) {
       // Every earlier write has completed, so persisted messages may go now.
-      if (rd.persistedMessages.length > 0) this.transport.send(rd.persistedMessages)
+      if (rd.persistedMessages.length > 0) this.sendMessages(rd.persistedMessages)
       this.core.advance(rd)
       return
     }
     this.writing = true
-    this.store.save(rd.hardState, rd.entries).then(
+    this.store.save(rd.hardState, rd.entries, rd.snapshot).then(
       () => {
         this.writing = false
         if (this.stopped) return
-        if (rd.persistedMessages.length > 0) this.transport.send(rd.persistedMessages)
+        if (rd.persistedMessages.length > 0) this.sendMessages(rd.persistedMessages)
         this.core.advance(rd)
         this.schedule()
       },
@@ -126,10 +154,84 @@ export class RaftDriver {
 
   /** The parts of a Ready that do not wait for its write. */
   private deliver(rd: Ready): void {
-    if (rd.messages.length > 0) this.transport.send(rd.messages)
+    if (rd.messages.length > 0) this.sendMessages(rd.messages)
+    // A snapshot is committed data: the state machine may become it before it is on disk here.
+    if (rd.snapshot !== null) this.hooks.onRestore(rd.snapshot)
     // Committed entries are already durable here: apply them without waiting for a write.
-    if (rd.committed.length > 0) this.hooks.onApply(rd.committed)
+    if (rd.committed.length > 0) {
+      this.hooks.onApply(rd.committed)
+      this.maybeCompact()
+    }
     if (rd.readStates.length > 0) this.hooks.onReadStates(rd.readStates)
     if (rd.droppedReads.length > 0) this.hooks.onDroppedReads(rd.droppedReads)
+  }
+
+  /** Snapshot messages take their own chunked path; everything else goes out in batches. */
+  private sendMessages(messages: readonly Message[]): void {
+    let plain = messages
+    for (const m of messages) {
+      if (m.type !== 'snapshot') continue
+      plain = messages.filter((x) => x.type !== 'snapshot')
+      this.streamSnapshot(m)
+    }
+    if (plain.length > 0) this.transport.send(plain)
+  }
+
+  /** Sends the newest stored snapshot (never older than the one the core named) to a follower. */
+  private streamSnapshot(m: InstallSnapshot): void {
+    if (this.sendingSnapshot.has(m.to)) return
+    this.sendingSnapshot.add(m.to)
+    const started = this.now()
+    let bytes = 0
+    let index = m.index
+    this.store
+      .loadSnapshot()
+      .then((snap) => {
+        if (snap === null) throw new Error('no stored snapshot to send')
+        bytes = Buffer.byteLength(snap.data, 'utf8')
+        index = snap.index
+        return this.transport.sendSnapshot({ ...m, index: snap.index, snapTerm: snap.term, data: snap.data })
+      })
+      .then(
+        () => this.hooks.onSnapshotEvent?.({ kind: 'sent', to: m.to, index, bytes, ms: this.now() - started }),
+        (error: unknown) => {
+          this.hooks.onSnapshotEvent?.({ kind: 'send_failed', to: m.to, error })
+          if (this.stopped) return
+          this.core.reportSnapshotFailed(m.to)
+          this.schedule()
+        },
+      )
+      .finally(() => this.sendingSnapshot.delete(m.to))
+  }
+
+  /**
+   * Once the log since the last snapshot outgrows both the configured count
+   * and the state itself, stores a snapshot at the applied index and drops
+   * the entries it covers, on disk and then in memory.
+   */
+  private maybeCompact(): void {
+    if (this.compacting || this.stopped) return
+    const st = this.core.status()
+    if (st.applied - st.snapshotIndex < Math.max(this.snapshotEntries, this.hooks.stateEntries())) return
+    const index = st.applied
+    const term = this.core.termAt(index)
+    if (term === undefined) return
+    const started = this.now()
+    // Taken now, synchronously: the state machine is exactly at `index`.
+    const data = this.hooks.snapshotImage()
+    this.compacting = true
+    this.store.compact({ index, term, data }).then(
+      () => {
+        this.compacting = false
+        this.core.compact(index)
+        this.hooks.onSnapshotEvent?.({ kind: 'compacted', index, bytes: Buffer.byteLength(data, 'utf8'), ms: this.now() - started })
+      },
+      (err: unknown) => {
+        this.compacting = false
+        if (this.stopped) return
+        this.stopped = true
+        this.hooks.onFatal(err)
+      },
+    )
   }
 }

@@ -3,7 +3,7 @@
 // linearizable reads via ReadIndex, and every answer comes from the
 // replicated state machine.
 import { RateLimiterError, type ErrorCode } from '../errors.js'
-import type { Entry, NodeId, ReadState } from '../raft/types.js'
+import type { Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
 import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy } from '../ratelimit/index.js'
 import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService } from '../service.js'
 import type { ForwardOutcome, Transport } from '../transport/port.js'
@@ -40,7 +40,7 @@ interface ReadBatch {
 export class RateLimiterNode implements RateLimiterService {
   readonly burst: number
   private driver: RaftDriver | null = null
-  private readonly sm = new RateLimitStateMachine()
+  private sm = new RateLimitStateMachine()
   private readonly pending = new PendingProposals()
   private readonly now: () => number
   private lastStamp = 0
@@ -201,6 +201,23 @@ export class RateLimiterNode implements RateLimiterService {
       this.pending.settle(e.index, e.term, decision)
     }
     if (this.readsToServe.length > 0) this.serveReads()
+  }
+
+  /** The leader sent a snapshot (or one was loaded at start): the state machine becomes it. */
+  onRestore(snapshot: Snapshot): void {
+    this.sm = RateLimitStateMachine.restore(snapshot.data)
+    this.pending.rejectThrough(snapshot.index, new RateLimiterError('NO_QUORUM', 'replaced by a snapshot before the outcome was known'))
+    if (this.readsToServe.length > 0) this.serveReads()
+  }
+
+  /** The state machine's image, taken at the index last applied. */
+  snapshotImage(): string {
+    return this.sm.snapshot()
+  }
+
+  /** Buckets and remembered request ids: what a snapshot's size grows with. */
+  stateEntries(): number {
+    return this.sm.size + this.sm.dedupSize
   }
 
   onReadStates(states: readonly ReadState[]): void {

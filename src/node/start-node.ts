@@ -31,7 +31,12 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     logger.warn({ corruption: loaded.corruption, dataDir: config.dataDir }, 'corrupted log tail found and truncated')
   }
   logger.info(
-    { term: loaded.hardState.term, commit: loaded.hardState.commit, entries: loaded.entries.length },
+    {
+      term: loaded.hardState.term,
+      commit: loaded.hardState.commit,
+      snapshotIndex: loaded.snapshot?.index ?? 0,
+      entries: loaded.entries.length,
+    },
     'log loaded',
   )
 
@@ -41,6 +46,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     secret: config.clusterSecret,
     timeoutMs: config.peerTimeoutMs,
     forwardTimeoutMs: config.requestTimeoutMs,
+    snapshotChunkBytes: config.snapshotChunkBytes,
     logger: logger.child({ component: 'transport' }),
   })
   const node = new RateLimiterNode({
@@ -62,8 +68,10 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       maxBatchEntries: MAX_BATCH_ENTRIES,
       preVote: true,
       checkQuorum: true,
+      rejoin: config.rejoin,
     },
     tickMs: config.tickMs,
+    snapshotEntries: config.snapshotEntries,
     store,
     transport,
     restored: loaded,
@@ -73,6 +81,13 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       onDroppedReads: (ctxs) => node.onDroppedReads(ctxs),
       onTick: () => node.onTick(),
       beforeReady: () => node.beforeReady(),
+      onRestore: (snapshot) => node.onRestore(snapshot),
+      snapshotImage: () => node.snapshotImage(),
+      stateEntries: () => node.stateEntries(),
+      onSnapshotEvent: (e) => {
+        if (e.kind === 'send_failed') logger.warn({ to: e.to, err: e.error }, 'snapshot transfer failed; will retry')
+        else logger.info(e, e.kind === 'sent' ? 'snapshot sent to follower' : 'snapshot taken, log compacted')
+      },
       onFatal: (err) => {
         if (fatal) return
         fatal = true
@@ -85,6 +100,8 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     },
   })
   node.attach(driver)
+  // The core starts after the snapshot; the state machine must start from it too.
+  if (loaded.snapshot !== null) node.onRestore(loaded.snapshot)
 
   const peerApp = buildPeerApp({
     secret: config.clusterSecret,

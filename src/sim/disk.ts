@@ -3,18 +3,29 @@
 // into the next batch (group commit), so a slow disk delays writes by about
 // one sync, not by a growing backlog. A power loss forgets every write not yet
 // synced, so a restart sees exactly the synced state.
-import type { Entry, HardState, RestoredState } from '../raft/types.js'
+import type { Entry, HardState, Snapshot } from '../raft/types.js'
 import type { EventQueue } from './event-queue.js'
 
 interface PendingWrite {
   readonly hardState: HardState | null
   readonly entries: readonly Entry[]
+  /** With `replace`: a snapshot from the leader replacing the log; else a local compaction up to it. */
+  readonly snapshot: Snapshot | null
+  readonly replace: boolean
   readonly done: () => void
+}
+
+export interface DiskImage {
+  readonly hardState: HardState
+  readonly entries: readonly Entry[]
+  readonly snapshot: Snapshot | null
 }
 
 export class SimDisk {
   private hardState: HardState = { term: 0, vote: null, commit: 0 }
+  /** Contiguous, starting right after `snapshot`. */
   private entries: Entry[] = []
+  private snap: Snapshot | null = null
   /** Bumped by a power loss: a sync started before it is void. */
   private generation = 0
   private waiting: PendingWrite[] = []
@@ -37,8 +48,15 @@ export class SimDisk {
    * calls `done` once it is synced. `entries[0].index` may be at or below the
    * stored last index: the stored tail from there on is replaced.
    */
-  write(hardState: HardState | null, entries: readonly Entry[], done: () => void): void {
-    this.waiting.push({ hardState, entries, done })
+  write(hardState: HardState | null, entries: readonly Entry[], done: () => void, snapshot: Snapshot | null = null): void {
+    this.waiting.push({ hardState, entries, snapshot, replace: true, done })
+    this.inFlight++
+    if (!this.busy) this.startSync()
+  }
+
+  /** Stores a local snapshot and drops the entries it covers, in one synced write. */
+  compact(snapshot: Snapshot, done: () => void): void {
+    this.waiting.push({ hardState: null, entries: [], snapshot, replace: false, done })
     this.inFlight++
     if (!this.busy) this.startSync()
   }
@@ -49,7 +67,7 @@ export class SimDisk {
     this.busy = true
     const gen = this.generation
     // A batch with nothing to store (a Ready of messages only) costs no sync time.
-    const latency = batch.some((w) => w.hardState !== null || w.entries.length > 0) ? this.latency() : 0
+    const latency = batch.some((w) => w.hardState !== null || w.entries.length > 0 || w.snapshot !== null) ? this.latency() : 0
     this.queue.after(latency, () => {
       if (gen !== this.generation) return
       this.syncs++
@@ -66,11 +84,30 @@ export class SimDisk {
   }
 
   private store(w: PendingWrite): void {
+    if (w.snapshot !== null) {
+      const from = this.snapIndex
+      if (w.replace) {
+        this.snap = w.snapshot
+        this.entries = []
+      } else if (w.snapshot.index > from) {
+        this.entries.splice(0, w.snapshot.index - from)
+        this.snap = w.snapshot
+      }
+    }
     if (w.hardState !== null) this.hardState = w.hardState
     const first = w.entries[0]
     if (first === undefined) return
-    this.entries.length = Math.min(this.entries.length, first.index - 1)
+    this.entries.length = Math.max(0, Math.min(this.entries.length, first.index - 1 - this.snapIndex))
     for (const e of w.entries) this.entries.push(e)
+  }
+
+  private get snapIndex(): number {
+    return this.snap?.index ?? 0
+  }
+
+  /** The synced snapshot (what a leader sends to a follower that needs it). */
+  get snapshot(): Snapshot | null {
+    return this.snap
   }
 
   /** Power loss: un-synced writes vanish. Returns how many were lost. */
@@ -85,11 +122,19 @@ export class SimDisk {
   }
 
   /** What a restarting node reads back. */
-  load(): RestoredState {
-    return { hardState: this.hardState, entries: this.entries.slice() }
+  load(): DiskImage {
+    return { hardState: this.hardState, entries: this.entries.slice(), snapshot: this.snap }
+  }
+
+  /** Destroys everything (a replaced machine, a wiped data dir). */
+  wipe(): void {
+    this.powerLoss()
+    this.hardState = { term: 0, vote: null, commit: 0 }
+    this.entries = []
+    this.snap = null
   }
 
   get lastIndex(): number {
-    return this.entries.length
+    return this.snapIndex + this.entries.length
   }
 }

@@ -17,6 +17,7 @@ export const FAULT_KINDS = [
   'slow-disk',
   'crash-point',
   'transfer-leadership',
+  'wipe-disk',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -87,6 +88,15 @@ export function fireFault(sim: Simulation, prng: Prng, kind: FaultKind): void {
     case 'crash-point':
       sim.armCrash(prng.pick(ids), prng.pick(CRASH_POINTS), prng.int(20, 500))
       return
+    case 'wipe-disk': {
+      // Raft survives losing a minority's data, one node at a time: only wipe
+      // a follower while every node is up and has applied the leader's commit.
+      const commit = leader?.core?.status().commit ?? -1
+      const caughtUp = sim.nodes.every((n) => n.alive && n.core !== null && n.applied >= commit)
+      const to = followers(sim)
+      if (leader !== null && caughtUp && to.length > 0) sim.wipeFor(prng.pick(to), prng.int(50, 800))
+      return
+    }
   }
 }
 

@@ -73,7 +73,7 @@ export class Invariants implements NodeObserver {
     if (isLeader && w.leaderTerm === core.currentTerm && first.index <= w.handedMax) {
       throw new SimViolation('leader-append-only', `${node.id} (leader of term ${core.currentTerm}) rewrites from index ${first.index}, it had handed out up to ${w.handedMax}`)
     }
-    let prevTerm = first.index === 1 ? 0 : (core.entryAt(first.index - 1)?.term ?? -1)
+    let prevTerm = first.index === 1 ? 0 : (core.termAt(first.index - 1) ?? -1)
     for (const e of rd.entries) {
       const key = `${e.index}:${e.term}`
       const seen = this.byIndexTerm.get(key)
@@ -91,6 +91,14 @@ export class Invariants implements NodeObserver {
       if (w.leaderTerm !== core.currentTerm) w.handedMax = 0
       w.handedMax = Math.max(w.handedMax, rd.entries[rd.entries.length - 1]?.index ?? 0)
     }
+  }
+
+  onRestore(node: SimNode, index: number): void {
+    const w = this.w(node)
+    if (index < w.applied) {
+      throw new SimViolation('applied-index-monotonic', `${node.id} restores a snapshot at ${index} after applying ${w.applied}`)
+    }
+    w.applied = index
   }
 
   onApply(node: SimNode, e: Entry): void {
@@ -138,7 +146,7 @@ export class Invariants implements NodeObserver {
         throw new SimViolation('election-safety', `${node.id} and ${prev} are both leaders of term ${term}`)
       }
       if (w.leaderTerm === term) {
-        if (st.lastIndex < w.leaderLastIndex || core.entryAt(w.leaderLastIndex)?.term !== w.leaderLastTerm) {
+        if (st.lastIndex < w.leaderLastIndex || core.termAt(w.leaderLastIndex) !== w.leaderLastTerm) {
           throw new SimViolation('leader-append-only', `${node.id}, leader of term ${term}, lost or replaced its entry ${w.leaderLastIndex}@${w.leaderLastTerm}`)
         }
       } else {
@@ -146,11 +154,12 @@ export class Invariants implements NodeObserver {
         w.handedMax = 0
       }
       w.leaderLastIndex = st.lastIndex
-      w.leaderLastTerm = core.entryAt(st.lastIndex)?.term ?? 0
+      w.leaderLastTerm = core.termAt(st.lastIndex) ?? 0
     } else {
       w.leaderTerm = -1
     }
-    for (let i = w.seenCommit + 1; i <= st.commit; i++) {
+    for (let i = Math.max(w.seenCommit, st.snapshotIndex) + 1; i <= st.commit; i++) {
+      // Entries a snapshot covers are checked through the replicas' state hashes instead.
       const e = core.entryAt(i)
       if (e === undefined) throw new SimViolation('commit-beyond-log', `${node.id} commits ${st.commit} past its log`)
       const c = this.committed[i]
@@ -168,7 +177,8 @@ export class Invariants implements NodeObserver {
 
   /** A new leader of `term` must hold every entry committed at an earlier term. */
   private checkCompleteness(node: SimNode, core: RaftCore, term: number): void {
-    for (let i = 1; i < this.committed.length; i++) {
+    // Below its snapshot the leader holds state, not entries: the state hashes check that part.
+    for (let i = core.status().snapshotIndex + 1; i < this.committed.length; i++) {
       const c = this.committed[i]
       if (c === undefined || c.commitTerm >= term) continue
       if (core.entryAt(i)?.term !== c.term) {

@@ -5,7 +5,7 @@
 // the committed entries. It also stamps proposals with its own clock,
 // forwards increments to the leader, and serves ReadIndex reads.
 import { RaftCore } from '../raft/core.js'
-import type { Bug, Entry, Message, NodeId, RaftConfig, Ready } from '../raft/types.js'
+import type { Bug, Entry, Message, NodeId, RaftConfig, Ready, Snapshot } from '../raft/types.js'
 import { encodeCommand, decodeCommand } from '../ratelimit/command.js'
 import { RateLimitStateMachine } from '../ratelimit/state-machine.js'
 import { SimDisk } from './disk.js'
@@ -20,6 +20,8 @@ export const EPOCH_MS = 1_700_000_000_000
 
 export interface NodeObserver {
   onReady(node: SimNode, core: RaftCore, rd: Ready): void
+  /** The state machine became a snapshot (at start, or sent by the leader): applying resumes after `index`. */
+  onRestore(node: SimNode, index: number): void
   onApply(node: SimNode, e: Entry): void
   /** Whether to hash the state machine after applying `index` (hashing every index is costly). */
   wantsHash(index: number): boolean
@@ -42,6 +44,12 @@ export interface NodeEnv {
   diskLatency(node: SimNode): number
   /** Sends a subset of the messages (figure-8 style partial replication before a crash). */
   chance(p: number): boolean
+  /**
+   * requestId -> effective stamp of its first (non-duplicate) apply. Shared by
+   * every replica: that stamp is the same everywhere (the state hashes are
+   * checked), and a replica that started from a snapshot never applied it.
+   */
+  readonly stampOf: Map<string, number>
 }
 
 export interface CrashHook {
@@ -76,14 +84,15 @@ export class SimNode {
   crashHook: CrashHook | null = null
   /** Extra disk latency range while this node's disk is slow. */
   slowDisk: readonly [number, number] | null = null
+  /** Set once its disk was wiped: it rejoins as a node that lost its data (RaftConfig.rejoin). */
+  rejoin = false
+  private compacting = false
 
   private lastProposedStamp = 0
   private readonly proposals = new Map<number, PendingProposal>()
   private readonly forwarded = new Map<number, (r: Reply) => void>()
   private readonly reads = new Map<string, { key: string; reply: (r: Reply) => void }>()
   private waiting: WaitingRead[] = []
-  /** requestId -> effective stamp of its first (non-duplicate) apply, as this replica saw it. */
-  readonly stampOf = new Map<string, number>()
   private nextId = 0
 
   constructor(
@@ -118,17 +127,20 @@ export class SimNode {
       checkQuorum: cfg.checkQuorum,
       random: this.env.newRandom(),
       bugs: new Set(cfg.bugs.filter(isRaftBug)),
+      ...(cfg.snapshotTimeoutTicks === undefined ? {} : { snapshotTimeoutTicks: cfg.snapshotTimeoutTicks }),
+      rejoin: this.rejoin,
     }
     const restored = this.disk.load()
     this.incarnation++
     this.alive = true
+    this.compacting = false
     this.core = new RaftCore(raftCfg, restored)
     this.sm = this.newStateMachine()
     this.applied = 0
+    if (restored.snapshot !== null) this.restore(restored.snapshot)
     this.lastProposedStamp = 0
-    this.stampOf.clear()
     const t = this.env.trace
-    t.on && t.log(`${this.id} start #${this.incarnation} term=${restored.hardState.term} vote=${restored.hardState.vote} commit=${restored.hardState.commit} log=${restored.entries.length}`)
+    t.on && t.log(`${this.id} start #${this.incarnation} term=${restored.hardState.term} vote=${restored.hardState.vote} commit=${restored.hardState.commit} snapshot=${restored.snapshot?.index ?? 0} log=${restored.entries.length}${this.rejoin ? ' rejoin' : ''}`)
     this.scheduleTick(this.incarnation)
     this.pump()
   }
@@ -208,6 +220,13 @@ export class SimNode {
     this.pump()
   }
 
+  /** The network lost a snapshot this node sent (a failed transfer, as the real driver reports it). */
+  snapshotFailed(to: NodeId): void {
+    if (this.core === null) return
+    this.core.reportSnapshotFailed(to)
+    this.pump()
+  }
+
   /** Leadership transfer to `to` (FAULTS 19); false if this node cannot start one. */
   transferLeadership(to: NodeId): boolean {
     if (this.core === null) return false
@@ -247,12 +266,13 @@ export class SimNode {
       const hook = this.crashHook
       if (hook !== null && hook.point.startsWith('before-') && this.hookMatches(hook.point, rd)) {
         // A real driver sends `messages` before its write: they may be out already.
-        for (const m of rd.messages) if (!hook.partialSend || this.env.chance(0.5)) this.env.sendRaft(m)
+        for (const m of rd.messages) if (!hook.partialSend || this.env.chance(0.5)) this.sendRaft(m)
         this.powerOff(`hook ${hook.point}`)
         this.env.crashedByHook(this, hook.point, hook.restartAfterMs)
         return
       }
-      if (!this.env.cfg.bugs.includes('messages_wait_for_disk')) for (const m of rd.messages) this.env.sendRaft(m)
+      if (rd.snapshot !== null) this.restore(rd.snapshot)
+      if (!this.env.cfg.bugs.includes('messages_wait_for_disk')) for (const m of rd.messages) this.sendRaft(m)
       for (const rs of rd.readStates) {
         const r = this.reads.get(rs.ctx)
         if (r === undefined) continue
@@ -267,7 +287,7 @@ export class SimNode {
       }
       this.serveReads()
       const inc = this.incarnation
-      this.disk.write(rd.hardState, rd.entries, () => this.onSynced(inc, rd))
+      this.disk.write(rd.hardState, rd.entries, () => this.onSynced(inc, rd), rd.snapshot)
     }
     this.env.observer.afterStep(this)
   }
@@ -281,12 +301,56 @@ export class SimNode {
       this.env.crashedByHook(this, hook.point, hook.restartAfterMs)
       return
     }
-    if (this.env.cfg.bugs.includes('messages_wait_for_disk')) for (const m of rd.messages) this.env.sendRaft(m)
-    for (const m of rd.persistedMessages) this.env.sendRaft(m)
+    if (this.env.cfg.bugs.includes('messages_wait_for_disk')) for (const m of rd.messages) this.sendRaft(m)
+    for (const m of rd.persistedMessages) this.sendRaft(m)
     core.advance(rd)
-    for (const e of rd.committed) this.apply(e)
+    // Entries a snapshot restored meanwhile already covers are not applied again.
+    for (const e of rd.committed) if (e.index > this.applied) this.apply(e)
+    this.maybeCompact(core)
     this.serveReads()
     this.pump()
+  }
+
+  /** Like the real driver: the core names a snapshot, the bytes come from the synced one on disk. */
+  private sendRaft(m: Message): void {
+    if (m.type !== 'snapshot') {
+      this.env.sendRaft(m)
+      return
+    }
+    const stored = this.disk.snapshot
+    if (stored === null) return
+    this.env.sendRaft({ ...m, index: stored.index, snapTerm: stored.term, data: stored.data })
+  }
+
+  private restore(snapshot: Snapshot): void {
+    this.sm = RateLimitStateMachine.restore(snapshot.data, { dedupTtlMs: this.env.cfg.dedupTtlMs })
+    this.applied = snapshot.index
+    this.env.observer.onRestore(this, snapshot.index)
+    const t = this.env.trace
+    t.on && t.log(`${this.id} restore snapshot @${snapshot.index}/${snapshot.term}`)
+    // Proposals the snapshot covers were decided elsewhere; their clients time out (outcome unknown).
+    for (const i of this.proposals.keys()) if (i <= snapshot.index) this.proposals.delete(i)
+  }
+
+  /** Snapshot + compaction once the log since the last snapshot reaches cfg.snapshotEvery. */
+  private maybeCompact(core: RaftCore): void {
+    const every = this.env.cfg.snapshotEvery
+    if (every <= 0 || this.compacting) return
+    const st = core.status()
+    if (st.applied - st.snapshotIndex < every || this.applied !== st.applied) return
+    const index = st.applied
+    const term = core.termAt(index)
+    if (term === undefined) return
+    this.compacting = true
+    const inc = this.incarnation
+    const snapshot = { index, term, data: this.sm.snapshot() }
+    this.disk.compact(snapshot, () => {
+      if (inc !== this.incarnation || this.core !== core) return
+      this.compacting = false
+      core.compact(index)
+      const t = this.env.trace
+      t.on && t.log(`${this.id} compacted to ${index}`)
+    })
   }
 
   private hookMatches(point: CrashPoint, rd: Ready): boolean {
@@ -312,8 +376,9 @@ export class SimNode {
       const input = this.env.cfg.bugs.includes('apply_reads_local_clock') ? { ...cmd, stamp: this.localClock() } : cmd
       const d = this.sm.apply(input)
       const rid = cmd.requestId ?? ''
-      if (!d.duplicate) this.stampOf.set(rid, this.sm.lastStamp)
-      reply = { ok: true, admitted: d.admitted, remaining: d.remaining, stamp: this.stampOf.get(rid) ?? this.sm.lastStamp }
+      const stampOf = this.env.stampOf
+      if (!d.duplicate && !stampOf.has(rid)) stampOf.set(rid, this.sm.lastStamp)
+      reply = { ok: true, admitted: d.admitted, remaining: d.remaining, stamp: stampOf.get(rid) ?? this.sm.lastStamp }
     }
     if (this.env.observer.wantsHash(e.index)) this.env.observer.onHash(this, e.index, this.sm.stateHash())
     const p = this.proposals.get(e.index)

@@ -36,6 +36,8 @@ export class Simulation {
   crashes = 0
   lin: LinearizabilityStats | null = null
   private readonly byId = new Map<NodeId, SimNode>()
+  /** requestId -> effective stamp of its first apply (the same on every replica). */
+  private readonly stampOf = new Map<string, number>()
   private readonly admission: AdmissionWatch
 
   constructor(readonly cfg: SimConfig) {
@@ -80,6 +82,7 @@ export class Simulation {
         return diskPrng.int(lo, hi)
       },
       chance: (p) => hookPrng.chance(p),
+      stampOf: this.stampOf,
     }
   }
 
@@ -88,6 +91,7 @@ export class Simulation {
     return {
       onReady: (n, c, rd) => this.inv.onReady(n, c, rd),
       onApply: (n, e) => this.inv.onApply(n, e),
+      onRestore: (n, i) => this.inv.onRestore(n, i),
       wantsHash: (i) => this.inv.wantsHash(i),
       onHash: (n, i, h) => this.inv.onHash(n, i, h),
       afterStep: (n) => {
@@ -132,7 +136,14 @@ export class Simulation {
         const n = this.node(m.to)
         if (n.alive) n.receive(m)
       },
-      (why) => t.on && t.log(`${m.from}->${m.to} LOST(${why}) ${m.type}`),
+      (why) => {
+        t.on && t.log(`${m.from}->${m.to} LOST(${why}) ${m.type}`)
+        // A real transfer fails visibly (connection error); the driver tells the core.
+        if (m.type === 'snapshot') {
+          const sender = this.node(m.from)
+          if (sender.alive) sender.snapshotFailed(m.to)
+        }
+      },
     )
   }
 
@@ -194,6 +205,19 @@ export class Simulation {
     const n = this.node(id)
     if (!n.alive) return
     this.crash(id, why)
+    const inc = n.incarnation
+    this.queue.after(downMs, () => {
+      if (!n.alive && n.incarnation === inc) this.restart(id)
+    })
+  }
+
+  /** Kills `id`, destroys its disk and restarts it empty, as a node rejoining after data loss. */
+  wipeFor(id: NodeId, downMs: number): void {
+    const n = this.node(id)
+    if (!n.alive) return
+    this.crash(id, 'wipe')
+    n.disk.wipe()
+    n.rejoin = true
     const inc = n.incarnation
     this.queue.after(downMs, () => {
       if (!n.alive && n.incarnation === inc) this.restart(id)
@@ -360,12 +384,14 @@ export class Simulation {
     const committed = new Map<string, number>()
     if (core === null) return { committed }
     const commit = core.status().commit
+    // The leader may have compacted its log: read every entry ever committed, as recorded when it was.
     for (let i = 1; i <= commit; i++) {
-      const e = core.entryAt(i)
-      if (e === undefined || e.kind !== 'cmd') continue
+      const e = this.inv.committedAt(i)
+      if (e === undefined) throw new SimViolation('committed-log', `committed entry ${i} was never seen committed`)
+      if (e.kind !== 'cmd') continue
       const rid = decodeCommand(e.data).requestId
       if (rid === undefined || committed.has(rid)) continue
-      committed.set(rid, leader.stampOf.get(rid) ?? 0)
+      committed.set(rid, this.stampOf.get(rid) ?? 0)
     }
     return { committed }
   }

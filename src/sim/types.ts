@@ -42,7 +42,7 @@ export const CRASH_POINTS: readonly CrashPoint[] = [
 /** The core's tuning, taken from RaftConfig so the two cannot drift apart. */
 type CoreTuning = Pick<
   RaftConfig,
-  'electionTicks' | 'heartbeatTicks' | 'maxInflight' | 'maxBatchEntries' | 'preVote' | 'checkQuorum'
+  'electionTicks' | 'heartbeatTicks' | 'maxInflight' | 'maxBatchEntries' | 'preVote' | 'checkQuorum' | 'snapshotTimeoutTicks'
 >
 
 export interface SimConfig extends CoreTuning {
@@ -83,6 +83,8 @@ export interface SimConfig extends CoreTuning {
    * notes/readme-sim.md), so random runs use a TTL longer than any jump.
    */
   readonly dedupTtlMs: number
+  /** Applied entries after a node's last snapshot that make it take the next one and compact (0: never). */
+  readonly snapshotEvery: number
   /** Model-step budget per key for the linearizability search. */
   readonly linearizabilitySteps: number
 }

@@ -10,3 +10,9 @@ export const FROM_HEADER = 'x-raft-from'
 
 /** Big enough for a large AppendEntries batch; the receiver enforces it. */
 export const DEFAULT_PEER_BODY_LIMIT = 64 * 1024 * 1024
+
+/** InstallSnapshot, one chunk per request (snapshot-chunks.ts). */
+export const RAFT_SNAPSHOT_PATH = '/raft/snapshot'
+export const SNAPSHOT_CONTENT_TYPE = 'application/octet-stream'
+/** Chunk size the sender uses unless told otherwise; the receiver accepts chunks up to the peer body limit. */
+export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1024 * 1024

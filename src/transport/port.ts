@@ -1,7 +1,7 @@
 // The port the node driver uses to talk to its peers. Adapters (undici today)
 // implement it; driver tests can use an in-memory fake.
 import type { ErrorCode } from '../errors.js'
-import type { Message, NodeId } from '../raft/types.js'
+import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput, RateDecision } from '../service.js'
 
 export interface PeerAddress {
@@ -22,5 +22,7 @@ export interface Transport {
    * Rejects (with RateLimiterError NO_LEADER / NO_QUORUM) if the peer cannot be reached before the timeout.
    */
   forward(to: NodeId, inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]>
+  /** Delivers a whole InstallSnapshot (in chunks, with flow control); rejects if any part fails. */
+  sendSnapshot(message: InstallSnapshot): Promise<void>
   close(): Promise<void>
 }

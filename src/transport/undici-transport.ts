@@ -1,10 +1,12 @@
 // The Transport port over HTTP/1.1 keep-alive with undici (DESIGN §6): routes
 // each message to its peer's link; the links do the batching and the I/O.
 import { RateLimiterError } from '../errors.js'
-import type { Message, NodeId } from '../raft/types.js'
+import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { PeerLink, type PeerLinkStats, type TransportLogger } from './peer-link.js'
+import { DEFAULT_SNAPSHOT_CHUNK_BYTES, FROM_HEADER, SECRET_HEADER } from './peer-protocol.js'
 import type { ForwardOutcome, PeerAddress, Transport } from './port.js'
+import { SnapshotSender } from './snapshot-sender.js'
 
 export type { PeerLinkStats, TransportLogger } from './peer-link.js'
 
@@ -24,6 +26,8 @@ export interface UndiciTransportOptions {
   readonly maxBatchMessages?: number
   /** Per peer connections for forwarded increments. */
   readonly forwardConnections?: number
+  /** Bytes per InstallSnapshot chunk. */
+  readonly snapshotChunkBytes?: number
   readonly logger?: TransportLogger
 }
 
@@ -40,6 +44,7 @@ function positiveInt(name: string, value: number): number {
 
 export class UndiciTransport implements Transport {
   private readonly links = new Map<NodeId, PeerLink>()
+  private readonly snapshotSenders = new Map<NodeId, SnapshotSender>()
   private unroutableMessages = 0
   private closed = false
 
@@ -61,7 +66,22 @@ export class UndiciTransport implements Transport {
       if (peer.id === opts.self) continue
       if (this.links.has(peer.id)) throw new Error(`transport peer ${peer.id} is listed twice`)
       this.links.set(peer.id, new PeerLink({ ...shared, peer }))
+      const host = peer.host.includes(':') && !peer.host.startsWith('[') ? `[${peer.host}]` : peer.host
+      this.snapshotSenders.set(peer.id, new SnapshotSender({
+        origin: `http://${host}:${peer.port}`,
+        headers: { [SECRET_HEADER]: opts.secret, [FROM_HEADER]: opts.self },
+        chunkBytes: positiveInt('snapshotChunkBytes', opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES),
+        // A chunk is one round trip plus writing it: the peer timeout with room for a large chunk.
+        timeoutMs: timeoutMs * 10,
+      }))
     }
+  }
+
+  sendSnapshot(message: InstallSnapshot): Promise<void> {
+    if (this.closed) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
+    const sender = this.snapshotSenders.get(message.to)
+    if (sender === undefined) return Promise.reject(new RateLimiterError('NO_LEADER', `${message.to} is not a known peer`))
+    return sender.send(message)
   }
 
   send(messages: readonly Message[]): void {
@@ -90,6 +110,9 @@ export class UndiciTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await Promise.all([...this.links.values()].map((link) => link.close()))
+    await Promise.all([
+      ...[...this.links.values()].map((link) => link.close()),
+      ...[...this.snapshotSenders.values()].map((s) => s.close()),
+    ])
   }
 }
