@@ -29,6 +29,19 @@ export interface ClusterStatus {
   readonly raft: RaftStatus
   readonly leaderAddress: string | null
   readonly ready: boolean
+  /** Voting members, in CLUSTERS order. */
+  readonly members: readonly NodeId[]
+  /** Buckets held (full ones are not) and request ids remembered. */
+  readonly buckets: number
+  readonly requestIds: number
+  /** Hash of the state machine at raft.applied; only when asked for (it walks the whole state). */
+  readonly stateHash?: string
+}
+
+/** Where leadership went after a transfer. */
+export interface TransferResult {
+  readonly leader: NodeId
+  readonly term: number
 }
 
 export interface RateLimiterService {
@@ -36,7 +49,12 @@ export interface RateLimiterService {
   increment(input: IncrementInput): Promise<RateDecision>
   /** Linearizable: reflects every increment acknowledged before it was called. Consumes nothing. */
   check(clientId: string): Promise<RateDecision>
-  status(): ClusterStatus
+  status(opts?: { readonly hash?: boolean }): ClusterStatus
+  /**
+   * Hands leadership to `to` (or the most caught-up peer) and waits until
+   * another node leads. Rejects with NOT_LEADER, UNKNOWN_NODE or TRANSFER_FAILED.
+   */
+  transferLeadership(to: NodeId | undefined): Promise<TransferResult>
   /** Ready once a leader is known and the local log is applied up to the commit index. */
   isReady(): boolean
   /** The burst, so the HTTP layer can reject cost above it with 400. */

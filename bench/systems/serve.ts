@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { buildPublicApp } from '../../src/http/public-app.js'
 import type { Policy } from '../../src/ratelimit/index.js'
 import type { ClusterStatus, RateLimiterService } from '../../src/service.js'
+import { RateLimiterError } from '../../src/errors.js'
 
 /** The policy from the same variables a cluster node reads (defaults as in src/config.ts). */
 export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): Policy {
@@ -27,7 +28,15 @@ export function singleNodeStatus(id: string, ready: boolean): ClusterStatus {
     raft: { id, role: 'leader', term: 1, vote: id, leader: id, commit: 0, applied: 0, firstIndex: 1, snapshotIndex: 0, lastIndex: 0, persistedIndex: 0, progress: [] },
     leaderAddress: null,
     ready,
+    members: [id],
+    buckets: 0,
+    requestIds: 0,
   }
+}
+
+/** A single process has no one to hand leadership to. */
+export function noTransfer(): Promise<never> {
+  return Promise.reject(new RateLimiterError('UNKNOWN_NODE', 'single process: no other member'))
 }
 
 /** Listen on 127.0.0.1:$BENCH_PORT; close cleanly on SIGTERM/SIGINT. */

@@ -16,8 +16,14 @@ export function clusterStatusBody(s: ClusterStatus) {
     ready: s.ready,
     commit_index: r.commit,
     applied_index: r.applied,
+    first_index: r.firstIndex,
     last_index: r.lastIndex,
     persisted_index: r.persistedIndex,
+    snapshot_index: r.snapshotIndex,
+    members: s.members,
+    buckets: s.buckets,
+    request_ids: s.requestIds,
+    ...(s.stateHash === undefined ? {} : { state_hash: s.stateHash }),
     // Only the leader tracks follower progress; followers report an empty list.
     peers: r.progress.map((p) => ({
       id: p.id,
@@ -26,12 +32,17 @@ export function clusterStatusBody(s: ClusterStatus) {
       state: p.state,
       inflight: p.inflight,
       recent_active: p.recentActive,
+      ...(p.pendingSnapshot === undefined ? {} : { pending_snapshot: p.pendingSnapshot }),
     })),
   }
 }
 
 export function registerOpsRoutes(app: FastifyInstance, service: RateLimiterService, metrics: Metrics): void {
-  app.get('/cluster/status', async () => clusterStatusBody(service.status()))
+  // ?hash=1 adds the state machine's hash at applied_index (costs a walk over every bucket).
+  app.get('/cluster/status', async (request) => {
+    const q = request.query as Record<string, unknown> | undefined
+    return clusterStatusBody(service.status({ hash: q?.['hash'] === '1' }))
+  })
 
   app.get('/healthz', async () => ({ status: 'ok' }))
 

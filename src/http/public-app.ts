@@ -5,6 +5,7 @@ import type { FailMode } from '../config.js'
 import type { RateLimiterService } from '../service.js'
 import { installBodyParsers } from './body-parsers.js'
 import { handleFrameworkError, installErrorHandling } from './error-handler.js'
+import { registerAdminRoutes } from './admin-routes.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { registerOpsRoutes } from './ops-routes.js'
 import { registerRateRoutes } from './rate-routes.js'
@@ -16,6 +17,8 @@ export interface PublicAppOptions {
   readonly logger?: boolean | object
   /** Defaults to a fresh registry for this app. */
   readonly metrics?: Metrics
+  /** Enables the admin routes (they require this secret in x-cluster-secret). */
+  readonly clusterSecret?: string
 }
 
 // No public route reads a body; this only bounds JSON that is checked for well-formedness.
@@ -42,6 +45,7 @@ export function buildPublicApp(service: RateLimiterService, opts: PublicAppOptio
 
   registerRateRoutes(app, service, { failOpen: opts.failMode === 'open' })
   registerOpsRoutes(app, service, metrics)
+  if (opts.clusterSecret !== undefined) registerAdminRoutes(app, service, opts.clusterSecret)
   return app
 }
 

@@ -5,7 +5,7 @@
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import type { Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
 import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy } from '../ratelimit/index.js'
-import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService } from '../service.js'
+import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService, TransferResult } from '../service.js'
 import type { ForwardOutcome, Transport } from '../transport/port.js'
 import { expireWaiters, type Waiter } from './deadline-queue.js'
 import { toRateDecision } from './decision-view.js'
@@ -26,6 +26,10 @@ export interface RateLimiterNodeOptions {
   readonly peerAddresses: ReadonlyMap<NodeId, string>
   readonly logger: NodeLogger
   readonly now?: () => number
+  /** How long an operator's transfer-leadership request waits for the new leader. */
+  readonly transferTimeoutMs?: number
+  /** Polling step while waiting for a transfer. */
+  readonly tickMs?: number
 }
 
 interface IncrementRequest extends Waiter<RateDecision> {
@@ -92,14 +96,30 @@ export class RateLimiterNode implements RateLimiterService {
     })
   }
 
-  status(): ClusterStatus {
+  status(opts: { readonly hash?: boolean } = {}): ClusterStatus {
     const raft = this.requireDriver().status()
     return {
       node: this.opts.id,
       raft,
       leaderAddress: raft.leader === null ? null : (this.opts.peerAddresses.get(raft.leader) ?? null),
       ready: this.isReady(),
+      members: [...this.opts.peerAddresses.keys()],
+      buckets: this.sm.size,
+      requestIds: this.sm.dedupSize,
+      ...(opts.hash === true ? { stateHash: this.sm.stateHash() } : {}),
     }
+  }
+
+  async transferLeadership(to: NodeId | undefined): Promise<TransferResult> {
+    const core = this.requireDriver().core
+    if (core.currentRole !== 'leader') throw new RateLimiterError('NOT_LEADER', `leader is ${core.currentLeader ?? 'unknown'}`)
+    if (to !== undefined && (to === this.opts.id || !this.opts.peerAddresses.has(to))) {
+      throw new RateLimiterError('UNKNOWN_NODE', to)
+    }
+    const moved = await this.handOffLeadership(this.opts.transferTimeoutMs ?? 2000, this.opts.tickMs ?? 10, to)
+    const leader = core.currentLeader
+    if (!moved || leader === null) throw new RateLimiterError('TRANSFER_FAILED')
+    return { leader, term: core.currentTerm }
   }
 
   isReady(): boolean {
@@ -126,11 +146,11 @@ export class RateLimiterNode implements RateLimiterService {
    * peer and wait (serving meanwhile) until another node leads, so clients
    * see no election timeout. Gives up after `timeoutMs`.
    */
-  async handOffLeadership(timeoutMs: number, tickMs: number): Promise<boolean> {
+  async handOffLeadership(timeoutMs: number, tickMs: number, to?: NodeId): Promise<boolean> {
     const core = this.requireDriver().core
     if (core.currentRole !== 'leader') return false
-    const best = [...core.status().progress].sort((a, b) => b.match - a.match)[0]
-    if (best === undefined || !core.transferLeadership(best.id)) return false
+    const target = to ?? [...core.status().progress].sort((a, b) => b.match - a.match)[0]?.id
+    if (target === undefined || !core.transferLeadership(target)) return false
     this.requireDriver().schedule()
     const deadline = this.now() + timeoutMs
     while (this.now() < deadline) {

@@ -55,6 +55,8 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     requestTimeoutMs: config.requestTimeoutMs,
     transport,
     peerAddresses: new Map(config.peers.map((p) => [p.id, `${p.host}:${p.port}`])),
+    tickMs: config.tickMs,
+    transferTimeoutMs: config.electionTicks * config.tickMs * 2,
     logger: logger.child({ component: 'node' }),
   })
   let fatal = false
@@ -108,7 +110,11 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     onMessages: (msgs) => driver.receive(msgs),
     onForward: (inputs) => node.handleForward(inputs),
   })
-  const publicApp = buildPublicApp(node, { failMode: config.failMode, logger: logger.child({ component: 'http' }) })
+  const publicApp = buildPublicApp(node, {
+    failMode: config.failMode,
+    logger: logger.child({ component: 'http' }),
+    clusterSecret: config.clusterSecret,
+  })
 
   driver.start()
   await peerApp.listen({ host: config.bindHost, port: config.raftPort })

@@ -1,6 +1,6 @@
 // An in-memory RateLimiterService for HTTP tests: integer token buckets with no
 // clock, a switch to make every call fail, and a record of what was asked.
-import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService } from '../../src/service.js'
+import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService, TransferResult } from '../../src/service.js'
 import type { RaftStatus } from '../../src/raft/types.js'
 
 export class FakeRateLimiter implements RateLimiterService {
@@ -49,8 +49,27 @@ export class FakeRateLimiter implements RateLimiterService {
     return this.decision(have >= 1, have, have >= 1 ? 0 : 1 - have)
   }
 
-  status(): ClusterStatus {
-    return { node: 'node-1', raft: this.raft, leaderAddress: '127.0.0.1:20001', ready: this.ready }
+  status(opts: { readonly hash?: boolean } = {}): ClusterStatus {
+    return {
+      node: 'node-1',
+      raft: this.raft,
+      leaderAddress: '127.0.0.1:20001',
+      ready: this.ready,
+      members: ['node-1', 'node-2', 'node-3'],
+      buckets: this.tokens.size,
+      requestIds: 0,
+      ...(opts.hash === true ? { stateHash: `fake-${this.tokens.size}` } : {}),
+    }
+  }
+
+  /** What a transfer request asked for; `transferResult` (or error) is what it gets. */
+  readonly transferCalls: (string | undefined)[] = []
+  transferOutcome: TransferResult | Error = { leader: 'node-2', term: 8 }
+
+  async transferLeadership(to: string | undefined): Promise<TransferResult> {
+    this.transferCalls.push(to)
+    if (this.transferOutcome instanceof Error) throw this.transferOutcome
+    return this.transferOutcome
   }
 
   isReady(): boolean {

@@ -17,10 +17,66 @@ t.test('GET /cluster/status reports the node and raft progress in snake_case', a
     ready: true,
     commit_index: 42,
     applied_index: 41,
+    first_index: 1,
     last_index: 43,
     persisted_index: 43,
+    snapshot_index: 0,
+    members: ['node-1', 'node-2', 'node-3'],
+    buckets: 0,
+    request_ids: 0,
     peers: [{ id: 'node-2', match_index: 42, next_index: 44, state: 'replicate', inflight: 1, recent_active: true }],
   })
+  const hashed = await app.inject({ method: 'GET', url: '/cluster/status?hash=1' })
+  t.equal(hashed.json().state_hash, 'fake-0', 'state_hash only when asked for')
+})
+
+t.test('a follower being sent a snapshot shows its pending snapshot index', async (t) => {
+  const service = new FakeRateLimiter()
+  service.raft = {
+    ...service.raft,
+    firstIndex: 501,
+    snapshotIndex: 500,
+    progress: [{ id: 'node-3', match: 0, next: 1, state: 'snapshot', inflight: 0, recentActive: true, pendingSnapshot: 500 }],
+  }
+  const body = (await buildPublicApp(service, { failMode: 'closed' }).inject({ method: 'GET', url: '/cluster/status' })).json()
+  t.equal(body.first_index, 501)
+  t.equal(body.snapshot_index, 500)
+  t.same(body.peers, [{ id: 'node-3', match_index: 0, next_index: 1, state: 'snapshot', inflight: 0, recent_active: true, pending_snapshot: 500 }])
+})
+
+t.test('POST /cluster/transfer-leadership needs the cluster secret and reports the new leader', async (t) => {
+  const service = new FakeRateLimiter()
+  const app = buildPublicApp(service, { failMode: 'closed', clusterSecret: 'admin-secret-1' })
+  const url = '/cluster/transfer-leadership?to=node-2'
+  const noSecret = await app.inject({ method: 'POST', url })
+  t.equal(noSecret.statusCode, 401)
+  t.equal(noSecret.json().error, 'UNAUTHORIZED')
+  const wrong = await app.inject({ method: 'POST', url, headers: { 'x-cluster-secret': 'nope-nope-nope' } })
+  t.equal(wrong.statusCode, 401)
+  t.same(service.transferCalls, [], 'nothing was asked of the service without the secret')
+
+  const ok = await app.inject({ method: 'POST', url, headers: { 'x-cluster-secret': 'admin-secret-1' } })
+  t.equal(ok.statusCode, 200)
+  t.same(ok.json(), { result: true, leader: 'node-2', term: 8 })
+  const any = await app.inject({ method: 'POST', url: '/cluster/transfer-leadership', headers: { 'x-cluster-secret': 'admin-secret-1' } })
+  t.equal(any.statusCode, 200)
+  t.same(service.transferCalls, ['node-2', undefined], 'without to, the node picks')
+
+  const extra = await app.inject({ method: 'POST', url: '/cluster/transfer-leadership?too=x', headers: { 'x-cluster-secret': 'admin-secret-1' } })
+  t.equal(extra.statusCode, 400)
+  t.equal(extra.json().error, 'UNKNOWN_PARAMETER')
+
+  for (const [code, status] of [['NOT_LEADER', 409], ['UNKNOWN_NODE', 400], ['TRANSFER_FAILED', 503]] as const) {
+    service.transferOutcome = new RateLimiterError(code)
+    const res = await app.inject({ method: 'POST', url, headers: { 'x-cluster-secret': 'admin-secret-1' } })
+    t.equal(res.statusCode, status, `${code} -> ${status}`)
+    t.equal(res.json().error, code)
+  }
+})
+
+t.test('without a cluster secret the admin routes do not exist', async (t) => {
+  const res = await buildPublicApp(new FakeRateLimiter(), { failMode: 'closed' }).inject({ method: 'POST', url: '/cluster/transfer-leadership' })
+  t.equal(res.statusCode, 404)
 })
 
 t.test('GET /healthz is always ok', async (t) => {
