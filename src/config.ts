@@ -47,6 +47,8 @@ export interface Config {
   readonly snapshotChunkBytes: number
   /** The data dir may have been lost: an empty one means rejoining a running cluster, not founding one. */
   readonly rejoin: boolean
+  /** Testing only: as leader, exit right after an increment for this client id commits, before answering. */
+  readonly exitAfterCommit: string | null
 }
 
 export interface ConfigDocEntry {
@@ -75,6 +77,7 @@ export const CONFIG_DOC: readonly ConfigDocEntry[] = [
   { name: 'SNAPSHOT_ENTRIES', default: '20000', meaning: 'log entries after the last snapshot that trigger the next one (and compaction); at least the number of buckets and request ids held is always used' },
   { name: 'SNAPSHOT_CHUNK_BYTES', default: '1048576', meaning: 'bytes per chunk when sending a snapshot to a follower' },
   { name: 'INITIAL_CLUSTER_STATE', default: 'new', meaning: '`new`: an empty data dir founds the cluster with the others; `existing`: an empty data dir (replaced or wiped node) rejoins a running cluster and does not vote until it has caught up' },
+  { name: 'FAILPOINT', default: '', meaning: 'testing only: `exit-after-commit:<client_id>` makes the leader exit (code 137) right after an increment for that client commits, before it answers' },
   { name: 'FAIL_MODE', default: 'closed', meaning: '`closed`: 503 when the cluster cannot answer; `open`: admit with 200 `{"result":true,"degraded":true}`' },
   { name: 'LOG_LEVEL', default: 'info', meaning: `log level: ${LOG_LEVELS.join(', ')}` },
 ]
@@ -154,6 +157,7 @@ const envSchema = z
     SNAPSHOT_ENTRIES: integer(100, 100_000_000).default(20_000),
     SNAPSHOT_CHUNK_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
     INITIAL_CLUSTER_STATE: z.enum(['new', 'existing'], { error: 'expected "new" or "existing"' }).default('new'),
+    FAILPOINT: z.string().regex(/^exit-after-commit:.{1,256}$/, 'expected exit-after-commit:<client_id>').optional(),
     FAIL_MODE: z.enum(['closed', 'open'], { error: 'expected "closed" or "open"' }).default('closed'),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   })
@@ -212,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snapshotEntries: v.SNAPSHOT_ENTRIES,
     snapshotChunkBytes: v.SNAPSHOT_CHUNK_BYTES,
     rejoin: v.INITIAL_CLUSTER_STATE === 'existing',
+    exitAfterCommit: v.FAILPOINT === undefined ? null : v.FAILPOINT.slice('exit-after-commit:'.length),
   })
 }
 

@@ -17,6 +17,10 @@ export class PendingProposals {
     this.byIndex.set(index, { ...waiter, term })
   }
 
+  has(index: number): boolean {
+    return this.byIndex.has(index)
+  }
+
   /** Called for every applied entry, in log order. */
   settle(index: number, term: number, decision: Decision | null): void {
     const p = this.byIndex.get(index)

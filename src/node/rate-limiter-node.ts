@@ -30,6 +30,8 @@ export interface RateLimiterNodeOptions {
   readonly transferTimeoutMs?: number
   /** Polling step while waiting for a transfer. */
   readonly tickMs?: number
+  /** Testing only (FAILPOINT): called right after an increment for this client id that this node proposed is applied. */
+  readonly failpoint?: { readonly clientId: string; readonly hit: () => void }
 }
 
 interface IncrementRequest extends Waiter<RateDecision> {
@@ -212,7 +214,10 @@ export class RateLimiterNode implements RateLimiterService {
       let decision: Decision | null = null
       if (e.kind === 'cmd') {
         try {
-          decision = this.sm.apply(decodeCommand(e.data))
+          const cmd = decodeCommand(e.data)
+          decision = this.sm.apply(cmd)
+          const fp = this.opts.failpoint
+          if (fp !== undefined && cmd.key === fp.clientId && !decision.duplicate && this.pending.has(e.index)) fp.hit()
         } catch (err) {
           // Deterministic on every replica: the command is skipped everywhere.
           this.opts.logger.error({ err, index: e.index }, 'skipping an invalid command')

@@ -57,6 +57,17 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     peerAddresses: new Map(config.peers.map((p) => [p.id, `${p.host}:${p.port}`])),
     tickMs: config.tickMs,
     transferTimeoutMs: config.electionTicks * config.tickMs * 2,
+    ...(config.exitAfterCommit === null
+      ? {}
+      : {
+          failpoint: {
+            clientId: config.exitAfterCommit,
+            hit: () => {
+              logger.warn({ clientId: config.exitAfterCommit }, 'FAILPOINT exit-after-commit: exiting before the answer')
+              process.exit(137)
+            },
+          },
+        }),
     logger: logger.child({ component: 'node' }),
   })
   let fatal = false

@@ -84,8 +84,10 @@ export class RaftCore {
     this.lastHardState = this.hardState()
     this.durableHardState = this.lastHardState
     this.reads = new ReadIndexQueue(cfg.id, cfg.voters, this.quorum)
-    const empty = restored.entries.length === 0 && (restored.snapshot ?? null) === null && this.term === 0
-    if (cfg.rejoin === true && empty) this.rejoinTarget = -1
+    // Term is not looked at: a rejoining node killed before it caught up has
+    // stored a term but still no log, and must keep abstaining.
+    const noLog = restored.entries.length === 0 && (restored.snapshot ?? null) === null
+    if (cfg.rejoin === true && noLog) this.rejoinTarget = -1
     this.becomeFollower(this.term, null)
   }
 

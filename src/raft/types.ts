@@ -204,8 +204,8 @@ export interface RaftConfig {
    */
   readonly snapshotTimeoutTicks?: number
   /**
-   * This node lost its data and rejoins a running cluster (its store was empty
-   * at start). Until it has caught up to the leader's commit index it neither
+   * This node lost its data and rejoins a running cluster (it starts with no
+   * log and no snapshot). Until it has caught up to the leader's commit index it neither
    * votes nor campaigns: its empty log must not help elect a leader that lacks
    * entries the lost data had acknowledged. A brand-new cluster leaves it unset.
    */
