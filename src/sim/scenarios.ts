@@ -246,8 +246,11 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       })
       sim.watchers.push(() => {
         if (old === null || replaced || sim.now < healAt) return
-        const e = sim.node(old).core?.entryAt(from)
-        if (e !== undefined && e.term !== oldTerm) replaced = true
+        const core = sim.node(old).core
+        if (core === null) return
+        const term = core.termAt(from)
+        // Overwritten entry by entry, or wholesale by an installed snapshot that covers it.
+        if ((term !== undefined && term !== oldTerm) || core.status().snapshotIndex >= from) replaced = true
       })
       return () => {
         if (tail < 50) fail('scenario-setup', `the isolated leader appended only ${tail} entries while isolated`)

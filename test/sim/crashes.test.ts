@@ -24,7 +24,10 @@ t.test('voters crash after granting, before the vote is synced', async (t) => {
 
 t.test('lost un-synced writes (power loss)', async (t) => {
   expectPass(t, 'lost-writes', 10)
-  expectCaught(t, { scenario: 'lost-writes', bugs: ['append_acked_before_sync'] }, 'leader-completeness')
+  // Leaders now notice a follower that lost acknowledged entries (a heartbeat's
+  // commit beyond its log) and resend them, which hides this bug in most
+  // seeds; lost-acks below catches it every time. 40 seeds keep a few here.
+  expectCaught(t, { scenario: 'lost-writes', bugs: ['append_acked_before_sync'] }, 'leader-completeness', 40)
 })
 
 t.test('followers lose acknowledged-but-unsynced entries, then the leader dies', async (t) => {
