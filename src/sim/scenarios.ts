@@ -384,6 +384,33 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     },
   },
 
+  'snapshot-catchup': {
+    about: 'a follower cut off (or its disk wiped) while the others compact: it must catch up by InstallSnapshot, also when transfers are lost',
+    configure: (c) => ({ ...c, snapshotEvery: 15 }),
+    plan: (sim, prng) => {
+      let target: NodeId | null = null
+      let installsBefore = 0
+      withLeader(sim, 400, (l) => {
+        target = prng.pick(followers(sim).filter((f) => f !== l.id))
+        const t = target
+        installsBefore = sim.node(t).installs
+        if (prng.chance(0.5)) sim.isolate(t)
+        else sim.wipeFor(t, 1200)
+        // Lossy links while it catches up: some chunks of the transfer go missing.
+        sim.queue.at(1600, () => {
+          sim.heal()
+          sim.setLinkFaults({ drop: 0.2, duplicate: 0.05, delayMin: 0, delayMax: 30 })
+        })
+        sim.queue.at(2400, () => sim.setLinkFaults(sim.baseFaults))
+      })
+      return () => {
+        if (target === null) fail('scenario-setup', 'no leader to pick a follower from')
+        const n = sim.node(target)
+        if (n.installs <= installsBefore) fail('snapshot-not-installed', `${target} caught up without installing a snapshot`)
+      }
+    },
+  },
+
   'slow-disk': {
     about: "the leader's disk, then a follower's, takes 0.2-2 s per write: heartbeats still flow, no election",
     plan: (sim, prng) => {

@@ -84,6 +84,8 @@ export class SimNode {
   crashHook: CrashHook | null = null
   /** Extra disk latency range while this node's disk is slow. */
   slowDisk: readonly [number, number] | null = null
+  /** Snapshots received from a leader and restored, over the node's life. */
+  installs = 0
   /** Set once its disk was wiped: it rejoins as a node that lost its data (RaftConfig.rejoin). */
   rejoin = false
   private compacting = false
@@ -271,7 +273,10 @@ export class SimNode {
         this.env.crashedByHook(this, hook.point, hook.restartAfterMs)
         return
       }
-      if (rd.snapshot !== null) this.restore(rd.snapshot)
+      if (rd.snapshot !== null) {
+        this.installs++
+        this.restore(rd.snapshot, this.env.cfg.bugs.includes('snapshot_not_restored'))
+      }
       if (!this.env.cfg.bugs.includes('messages_wait_for_disk')) for (const m of rd.messages) this.sendRaft(m)
       for (const rs of rd.readStates) {
         const r = this.reads.get(rs.ctx)
@@ -322,8 +327,8 @@ export class SimNode {
     this.env.sendRaft({ ...m, index: stored.index, snapTerm: stored.term, data: stored.data })
   }
 
-  private restore(snapshot: Snapshot): void {
-    this.sm = RateLimitStateMachine.restore(snapshot.data, { dedupTtlMs: this.env.cfg.dedupTtlMs })
+  private restore(snapshot: Snapshot, keepStateMachine = false): void {
+    if (!keepStateMachine) this.sm = RateLimitStateMachine.restore(snapshot.data, { dedupTtlMs: this.env.cfg.dedupTtlMs })
     this.applied = snapshot.index
     this.env.observer.onRestore(this, snapshot.index)
     const t = this.env.trace

@@ -7,10 +7,11 @@ import type { TraceMode } from './trace.js'
 /**
  * Deliberately broken drivers, to show the checks catch them:
  * - apply_reads_local_clock: apply uses the replica's clock instead of the command's stamp;
- * - messages_wait_for_disk: a Ready's `messages` wait for its write (heartbeats blocked behind a slow disk).
+ * - messages_wait_for_disk: a Ready's `messages` wait for its write (heartbeats blocked behind a slow disk);
+ * - snapshot_not_restored: a received snapshot is stored but the state machine is not replaced by it.
  */
-export type SimBug = 'apply_reads_local_clock' | 'messages_wait_for_disk'
-export const SIM_BUGS: readonly SimBug[] = ['apply_reads_local_clock', 'messages_wait_for_disk']
+export type SimBug = 'apply_reads_local_clock' | 'messages_wait_for_disk' | 'snapshot_not_restored'
+export const SIM_BUGS: readonly SimBug[] = ['apply_reads_local_clock', 'messages_wait_for_disk', 'snapshot_not_restored']
 export const RAFT_BUGS: readonly Bug[] = [
   'commit_previous_term_by_counting',
   'vote_not_persisted_before_reply',

@@ -20,6 +20,7 @@ const CASES: readonly Case[] = [
   { bug: 'follower_reads_locally', scenario: 'partition-reads', caughtBy: ['linearizability'], budget: 20 },
   { bug: 'apply_reads_local_clock', scenario: 'random', caughtBy: ['replica-state-hash'], budget: 20 },
   { bug: 'messages_wait_for_disk', scenario: 'slow-disk', caughtBy: ['slow-disk-no-election'], budget: 20 },
+  { bug: 'snapshot_not_restored', scenario: 'snapshot-catchup', caughtBy: ['replica-state-hash', 'linearizability', 'admission'], budget: 20 },
 ]
 
 for (const c of CASES) {
