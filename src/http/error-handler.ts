@@ -47,8 +47,9 @@ export function handleFrameworkError(err: FastifyError, request: FastifyRequest,
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const answer = classifyError(err)
-    if (answer.code === 'INTERNAL') request.log.error({ err }, 'unexpected error while serving a request')
-    else request.log.debug({ code: answer.code }, answer.message)
+    // reqId here: request.log is the app logger, not a per-request child (public-app.ts).
+    if (answer.code === 'INTERNAL') request.log.error({ err, reqId: request.id }, 'unexpected error while serving a request')
+    else request.log.debug({ reqId: request.id, code: answer.code }, answer.message)
     return sendError(request, reply, answer)
   })
   app.setNotFoundHandler((request, reply) => sendError(request, reply, classifyError(new RateLimiterError('NOT_FOUND'))))

@@ -30,6 +30,10 @@ export function buildPublicApp(service: RateLimiterService, opts: PublicAppOptio
     bodyLimit: BODY_LIMIT_BYTES,
     // Two log lines per rate request would cost more than the request; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // fastify's default builds a pino child per request only to bind reqId;
+    // with request logging off, that id appears in nothing but the rare error
+    // line, which now carries it itself (error-handler.ts).
+    childLoggerFactory: (logger) => logger,
     frameworkErrors: handleFrameworkError,
   }) as unknown as FastifyInstance
   const metrics = opts.metrics ?? createMetrics(service)

@@ -4,17 +4,26 @@
 import type { Decision } from '../ratelimit/index.js'
 import type { Waiter } from './deadline-queue.js'
 
-export type ProposalOutcome = { readonly applied: true; readonly decision: Decision } | { readonly applied: false }
-
-interface Pending extends Waiter<ProposalOutcome> {
-  readonly term: number
+/** A waiter that remembers the term its entry was appended in. */
+export interface PendingWaiter extends Waiter<never> {
+  /** Set by the owner before add(). */
+  term: number
 }
 
-export class PendingProposals {
-  private readonly byIndex = new Map<number, Pending>()
+/**
+ * One settle callback for the whole table instead of a resolve closure (and
+ * a copied waiter) per proposal: this runs for every admitted increment.
+ * `decision` is null when the entry was replaced or skipped.
+ */
+export type SettleProposal<W> = (waiter: W, decision: Decision | null) => void
 
-  add(index: number, term: number, waiter: Waiter<ProposalOutcome>): void {
-    this.byIndex.set(index, { ...waiter, term })
+export class PendingProposals<W extends PendingWaiter> {
+  private readonly byIndex = new Map<number, W>()
+
+  constructor(private readonly onSettle: SettleProposal<W>) {}
+
+  add(index: number, waiter: W): void {
+    this.byIndex.set(index, waiter)
   }
 
   has(index: number): boolean {
@@ -23,19 +32,18 @@ export class PendingProposals {
 
   /** Called for every applied entry, in log order. */
   settle(index: number, term: number, decision: Decision | null): void {
-    const p = this.byIndex.get(index)
-    if (p === undefined) return
+    const w = this.byIndex.get(index)
+    if (w === undefined) return
     this.byIndex.delete(index)
-    if (p.term === term && decision !== null) p.resolve({ applied: true, decision })
-    else p.resolve({ applied: false })
+    this.onSettle(w, w.term === term ? decision : null)
   }
 
   /** Rejects proposals past their deadline: their outcome is unknown. */
-  expire(now: number, onExpire: (w: Waiter<ProposalOutcome>) => void): void {
-    for (const [index, p] of this.byIndex) {
-      if (p.deadline <= now) {
+  expire(now: number, onExpire: (w: W) => void): void {
+    for (const [index, w] of this.byIndex) {
+      if (w.deadline <= now) {
         this.byIndex.delete(index)
-        onExpire(p)
+        onExpire(w)
       }
     }
   }
@@ -50,7 +58,7 @@ export class PendingProposals {
   }
 
   rejectAll(err: unknown): void {
-    for (const p of this.byIndex.values()) p.reject(err)
+    for (const w of this.byIndex.values()) w.reject(err)
     this.byIndex.clear()
   }
 

@@ -22,6 +22,9 @@ export class DedupTable {
   readonly #ttlMs: number
   /** Stamp of the newest entry; Map has no O(1) last(). */
   #newest = 0
+  /** Where expire() stopped reading, and the entry it read last if still live. */
+  #cursor: MapIterator<[string, DedupEntry]> | undefined
+  #head: [string, DedupEntry] | undefined
 
   constructor(ttlMs: number) {
     this.#ttlMs = ttlMs
@@ -33,9 +36,26 @@ export class DedupTable {
 
   /** Drops entries older than the TTL at `now` (age > ttl). */
   expire(now: number): void {
-    for (const [id, entry] of this.#entries) {
-      if (now - entry.stamp <= this.#ttlMs) break
+    // Not a fresh `for...of` per call: that starts at the front of V8's
+    // ordered hash table and steps over every slot deleted there so far, on
+    // every apply. The cursor has already passed those (entries are never
+    // re-inserted, so everything before it is deleted), and #head is the
+    // oldest live entry it handed out but that has not expired yet.
+    for (;;) {
+      if (this.#head === undefined) {
+        const cursor = (this.#cursor ??= this.#entries.entries())
+        const next = cursor.next()
+        if (next.done === true) {
+          // A finished Map iterator never yields again, even for later entries.
+          this.#cursor = undefined
+          return
+        }
+        this.#head = next.value
+      }
+      const [id, entry] = this.#head
+      if (now - entry.stamp <= this.#ttlMs) return
       this.#entries.delete(id)
+      this.#head = undefined
     }
   }
 
