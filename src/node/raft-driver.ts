@@ -20,8 +20,11 @@ export interface DriverHooks {
   onFatal(err: unknown): void
   /** Replace the state machine with a snapshot from the leader (before any later entry is applied). */
   onRestore(snapshot: Snapshot): void
-  /** The state machine's image at the index last applied, for a local snapshot. */
-  snapshotImage(): string
+  /**
+   * The state machine's image at the index last applied, for a local snapshot.
+   * It must capture the state synchronously; the encoding may finish later.
+   */
+  snapshotImage(): string | Promise<string>
   /** How many records the state machine holds; a snapshot is taken only once the log outgrows it. */
   stateEntries(): number
   /** Snapshot events worth a log line: taken locally, sent to a follower, or failed to send. */
@@ -217,21 +220,26 @@ export class RaftDriver {
     const term = this.core.termAt(index)
     if (term === undefined) return
     const started = this.now()
-    // Taken now, synchronously: the state machine is exactly at `index`.
-    const data = this.hooks.snapshotImage()
     this.compacting = true
-    this.store.compact({ index, term, data }).then(
-      () => {
-        this.compacting = false
-        this.core.compact(index)
-        this.hooks.onSnapshotEvent?.({ kind: 'compacted', index, bytes: Buffer.byteLength(data, 'utf8'), ms: this.now() - started })
-      },
-      (err: unknown) => {
-        this.compacting = false
-        if (this.stopped) return
-        this.stopped = true
-        this.hooks.onFatal(err)
-      },
-    )
+    let bytes = 0
+    // Captured now, synchronously: the state machine is exactly at `index`.
+    Promise.resolve(this.hooks.snapshotImage())
+      .then((data) => {
+        bytes = Buffer.byteLength(data, 'utf8')
+        return this.store.compact({ index, term, data })
+      })
+      .then(
+        () => {
+          this.compacting = false
+          this.core.compact(index)
+          this.hooks.onSnapshotEvent?.({ kind: 'compacted', index, bytes, ms: this.now() - started })
+        },
+        (err: unknown) => {
+          this.compacting = false
+          if (this.stopped) return
+          this.stopped = true
+          this.hooks.onFatal(err)
+        },
+      )
   }
 }

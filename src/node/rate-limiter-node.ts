@@ -237,9 +237,9 @@ export class RateLimiterNode implements RateLimiterService {
     if (this.readsToServe.length > 0) this.serveReads()
   }
 
-  /** The state machine's image, taken at the index last applied. */
-  snapshotImage(): string {
-    return this.sm.snapshot()
+  /** The state machine's image at the index last applied: captured now, encoded between event-loop turns. */
+  snapshotImage(): Promise<string> {
+    return this.sm.snapshotInSlices(() => new Promise<void>((resolve) => setImmediate(resolve)))
   }
 
   /** Buckets and remembered request ids: what a snapshot's size grows with. */

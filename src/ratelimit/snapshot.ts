@@ -33,14 +33,40 @@ type DedupRow = [
   burst: number,
 ]
 
+function bucketRow([k, b]: readonly [string, Bucket]): BucketRow {
+  return [k, b.level, b.stamp, b.windowMs, b.fullAt]
+}
+
+function dedupRow(e: DedupEntry): DedupRow {
+  const d = e.decision
+  return [e.key, e.requestId, e.stamp, d.admitted ? 1 : 0, d.remaining, d.retryAfterMs, d.resetMs,
+    d.policy.refill, d.policy.windowMs, d.policy.burst]
+}
+
 export function encodeSnapshot(img: StateImage): string {
-  const buckets: BucketRow[] = img.buckets.map(([k, b]) => [k, b.level, b.stamp, b.windowMs, b.fullAt])
-  const dedup: DedupRow[] = img.dedup.map((e) => {
-    const d = e.decision
-    return [e.key, e.requestId, e.stamp, d.admitted ? 1 : 0, d.remaining, d.retryAfterMs, d.resetMs,
-      d.policy.refill, d.policy.windowMs, d.policy.burst]
-  })
-  return JSON.stringify({ v: VERSION, lastStamp: img.lastStamp, buckets, dedup })
+  return JSON.stringify({ v: VERSION, lastStamp: img.lastStamp, buckets: img.buckets.map(bucketRow), dedup: img.dedup.map(dedupRow) })
+}
+
+/**
+ * The same text as encodeSnapshot, built `sliceRows` rows at a time with
+ * `pause()` awaited between slices, so a large state (a million buckets take
+ * seconds) never blocks the event loop for long. The image must not change
+ * meanwhile: state-machine.ts hands over copies of its rows' (immutable) objects.
+ */
+export async function encodeSnapshotInSlices(img: StateImage, sliceRows: number, pause: () => Promise<void>): Promise<string> {
+  const parts: string[] = [`{"v":${VERSION},"lastStamp":${JSON.stringify(img.lastStamp)},"buckets":[`]
+  const rows = async <T>(items: readonly T[], row: (item: T) => unknown): Promise<void> => {
+    for (let i = 0; i < items.length; i += sliceRows) {
+      if (i > 0) await pause()
+      const slice = items.slice(i, i + sliceRows).map((item) => JSON.stringify(row(item)))
+      parts.push((i > 0 ? ',' : '') + slice.join(','))
+    }
+  }
+  await rows(img.buckets, bucketRow)
+  parts.push('],"dedup":[')
+  await rows(img.dedup, dedupRow)
+  parts.push(']}')
+  return parts.join('')
 }
 
 function fail(why: string): never {

@@ -8,7 +8,7 @@ import type { Decision } from './decision.js'
 import { DedupTable } from './dedup-table.js'
 import { isIntIn } from './int-math.js'
 import { assertValidPolicy, MAX_STAMP, type Policy } from './policy.js'
-import { decodeSnapshot, encodeSnapshot, type StateImage } from './snapshot.js'
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices, type StateImage } from './snapshot.js'
 import { hashState } from './state-hash.js'
 
 export interface StateMachineOptions {
@@ -101,6 +101,16 @@ export class RateLimitStateMachine {
 
   snapshot(): string {
     return encodeSnapshot(this.#image())
+  }
+
+  /**
+   * The state as of now, as snapshot() would give it, encoded in slices between
+   * which `pause` lets other work run. Only the copy of the row list is taken
+   * synchronously; buckets and request-id entries are replaced on change, never
+   * mutated, so later applies cannot alter the copied image.
+   */
+  snapshotInSlices(pause: () => Promise<void>, sliceRows = 20_000): Promise<string> {
+    return encodeSnapshotInSlices(this.#image(), sliceRows, pause)
   }
 
   /** Rebuilds a machine from snapshot(); `opts` must match the other replicas'. */

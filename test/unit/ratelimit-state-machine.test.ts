@@ -338,3 +338,24 @@ t.test('apply refuses an invalid command the same way everywhere', async (t) => 
   t.equal(m.lastStamp, 0, 'a refused command changes nothing')
   t.equal(m.size, 0)
 })
+
+t.test('a snapshot encoded in slices equals snapshot() at the moment it was asked for, whatever is applied meanwhile', async (t) => {
+  const m = new RateLimitStateMachine()
+  const cmds = randomCommands(17, { count: 3_000, keys: 700 })
+  for (const c of cmds.slice(0, 2_000)) m.apply(c.requestId === undefined ? { ...c, requestId: `r${c.stamp}-${c.key}` } : c)
+  const expected = m.snapshot()
+  let pauses = 0
+  const later = cmds.slice(2_000)
+  // Each pause applies more commands: the image must not see them.
+  const sliced = await m.snapshotInSlices(async () => {
+    pauses++
+    for (const c of later.splice(0, 50)) m.apply(c)
+  }, 97)
+  t.ok(pauses > 5, `encoded in ${pauses + 1} slices`)
+  t.equal(sliced, expected, 'identical text to the synchronous snapshot taken at the same point')
+  t.not(m.snapshot(), expected, 'while the machine itself moved on')
+  t.equal(RateLimitStateMachine.restore(sliced).stateHash(), RateLimitStateMachine.restore(expected).stateHash())
+
+  const empty = new RateLimitStateMachine()
+  t.equal(await empty.snapshotInSlices(async () => {}, 10), empty.snapshot(), 'empty state encodes the same way')
+})
