@@ -54,6 +54,9 @@ export interface DriverOptions {
   readonly now?: () => number
 }
 
+/** Ticks to wait before retrying a failed snapshot transfer (the core stays paused for that follower meanwhile). */
+const SNAPSHOT_RETRY_TICKS = 20
+
 export class RaftDriver {
   readonly core: RaftCore
   private readonly store: LogStore
@@ -199,9 +202,14 @@ export class RaftDriver {
         () => this.hooks.onSnapshotEvent?.({ kind: 'sent', to: m.to, index, bytes, ms: this.now() - started }),
         (error: unknown) => {
           this.hooks.onSnapshotEvent?.({ kind: 'send_failed', to: m.to, error })
-          if (this.stopped) return
-          this.core.reportSnapshotFailed(m.to)
-          this.schedule()
+          // Retry after a pause, not at once: a dead follower would otherwise get a
+          // fresh attempt (and the leader a fresh read of the whole image) per proposal.
+          const retry = setTimeout(() => {
+            if (this.stopped) return
+            this.core.reportSnapshotFailed(m.to)
+            this.schedule()
+          }, this.tickMs * SNAPSHOT_RETRY_TICKS)
+          retry.unref()
         },
       )
       .finally(() => this.sendingSnapshot.delete(m.to))
