@@ -9,13 +9,16 @@ import { MAX_BURST, MAX_STAMP, MAX_WINDOW_MS, policyProblem, type Policy } from 
 
 export interface StateImage {
   readonly lastStamp: number
+  /** Applies so far (request ids expire by it as well as by time). */
+  readonly seq: number
   /** Queue order, oldest first. */
   readonly buckets: readonly (readonly [string, Bucket])[]
   /** Expiry order, oldest first. */
   readonly dedup: readonly DedupEntry[]
 }
 
-const VERSION = 1
+/** v2 added `seq` (machine and per request id); v1 images load with seq 0. */
+const VERSION = 2
 const MAX_LEVEL = MAX_BURST * MAX_WINDOW_MS
 const MAX_FULL_AT = MAX_STAMP + MAX_LEVEL
 
@@ -31,6 +34,7 @@ type DedupRow = [
   refill: number,
   windowMs: number,
   burst: number,
+  seq: number,
 ]
 
 function bucketRow([k, b]: readonly [string, Bucket]): BucketRow {
@@ -40,11 +44,17 @@ function bucketRow([k, b]: readonly [string, Bucket]): BucketRow {
 function dedupRow(e: DedupEntry): DedupRow {
   const d = e.decision
   return [e.key, e.requestId, e.stamp, d.admitted ? 1 : 0, d.remaining, d.retryAfterMs, d.resetMs,
-    d.policy.refill, d.policy.windowMs, d.policy.burst]
+    d.policy.refill, d.policy.windowMs, d.policy.burst, e.seq]
 }
 
 export function encodeSnapshot(img: StateImage): string {
-  return JSON.stringify({ v: VERSION, lastStamp: img.lastStamp, buckets: img.buckets.map(bucketRow), dedup: img.dedup.map(dedupRow) })
+  return JSON.stringify({
+    v: VERSION,
+    lastStamp: img.lastStamp,
+    seq: img.seq,
+    buckets: img.buckets.map(bucketRow),
+    dedup: img.dedup.map(dedupRow),
+  })
 }
 
 /**
@@ -54,7 +64,7 @@ export function encodeSnapshot(img: StateImage): string {
  * meanwhile: state-machine.ts hands over copies of its rows' (immutable) objects.
  */
 export async function encodeSnapshotInSlices(img: StateImage, sliceRows: number, pause: () => Promise<void>): Promise<string> {
-  const parts: string[] = [`{"v":${VERSION},"lastStamp":${JSON.stringify(img.lastStamp)},"buckets":[`]
+  const parts: string[] = [`{"v":${VERSION},"lastStamp":${JSON.stringify(img.lastStamp)},"seq":${JSON.stringify(img.seq)},"buckets":[`]
   const rows = async <T>(items: readonly T[], row: (item: T) => unknown): Promise<void> => {
     for (let i = 0; i < items.length; i += sliceRows) {
       if (i > 0) await pause()
@@ -96,9 +106,10 @@ function decodeBucket(row: unknown, lastStamp: number): [string, Bucket] {
   return [key, bucket]
 }
 
-function decodeDedup(row: unknown, minStamp: number, lastStamp: number): DedupEntry {
-  if (!Array.isArray(row) || row.length !== 10) fail('dedup row must have 10 fields')
-  const [k, rid, stamp, admitted, remaining, retryAfterMs, resetMs, refill, windowMs, burst] = row as unknown[]
+function decodeDedup(row: unknown, version: 1 | 2, minStamp: number, lastStamp: number, minSeq: number, maxSeq: number): DedupEntry {
+  const fields = version === 1 ? 10 : 11
+  if (!Array.isArray(row) || row.length !== fields) fail(`dedup row must have ${fields} fields`)
+  const [k, rid, stamp, admitted, remaining, retryAfterMs, resetMs, refill, windowMs, burst, seq] = row as unknown[]
   if (admitted !== 0 && admitted !== 1) fail('dedup admitted must be 0 or 1')
   const policy = { refill, windowMs, burst } as Policy
   const problem = policyProblem(policy)
@@ -107,6 +118,7 @@ function decodeDedup(row: unknown, minStamp: number, lastStamp: number): DedupEn
     key: nonEmptyString(k, 'dedup key'),
     requestId: nonEmptyString(rid, 'dedup requestId'),
     stamp: int(stamp, minStamp, lastStamp, 'dedup stamp (non-decreasing)'),
+    seq: version === 1 ? 0 : int(seq, minSeq, maxSeq, 'dedup seq (increasing, at most the machine seq)'),
     decision: {
       admitted: admitted === 1,
       remaining: int(remaining, 0, MAX_BURST, 'dedup remaining'),
@@ -127,8 +139,10 @@ export function decodeSnapshot(s: string): StateImage {
   }
   if (typeof raw !== 'object' || raw === null) fail('expected an object')
   const o = raw as Record<string, unknown>
-  if (o['v'] !== VERSION) fail(`unsupported version ${String(o['v'])}`)
+  const version = o['v']
+  if (version !== 1 && version !== VERSION) fail(`unsupported version ${String(version)}`)
   const lastStamp = int(o['lastStamp'], 0, MAX_STAMP, 'lastStamp')
+  const seq = version === 1 ? 0 : int(o['seq'], 0, Number.MAX_SAFE_INTEGER, 'seq')
   const rows = o['buckets']
   const dedupRows = o['dedup']
   if (!Array.isArray(rows) || !Array.isArray(dedupRows)) fail('buckets and dedup must be arrays')
@@ -139,13 +153,15 @@ export function decodeSnapshot(s: string): StateImage {
   const dedup: DedupEntry[] = []
   const seen = new Set<string>()
   let minStamp = 0
+  let minSeq = 0
   for (const row of dedupRows) {
-    const entry = decodeDedup(row, minStamp, lastStamp)
+    const entry = decodeDedup(row, version, minStamp, lastStamp, minSeq, seq)
     const id = JSON.stringify([entry.key, entry.requestId])
     if (seen.has(id)) fail('duplicate dedup entry')
     seen.add(id)
     minStamp = entry.stamp
+    if (version !== 1) minSeq = entry.seq + 1
     dedup.push(entry)
   }
-  return { lastStamp, buckets, dedup }
+  return { lastStamp, seq, buckets, dedup }
 }

@@ -14,6 +14,7 @@ export function hashState(img: StateImage): string {
   const num = (n: number): void => void h.string(`${n};`)
 
   num(img.lastStamp)
+  num(img.seq)
   const buckets = [...img.buckets].sort(([a], [b]) => byCodeUnits(a, b))
   num(buckets.length)
   for (const [key, b] of buckets) {
@@ -30,6 +31,7 @@ export function hashState(img: StateImage): string {
     str(e.key)
     str(e.requestId)
     num(e.stamp)
+    num(e.seq)
     num(d.admitted ? 1 : 0)
     num(d.remaining)
     num(d.retryAfterMs)

@@ -16,10 +16,16 @@ export interface StateMachineOptions {
   readonly dedupTtlMs?: number
   /** Oldest buckets examined for eviction per apply. Must match on every replica. */
   readonly sweepPerApply?: number
+  /**
+   * Applies a request id outlives its first apply by, whatever the log time
+   * says (a leader clock jump must not expire every id). Must match on every replica.
+   */
+  readonly dedupMinApplies?: number
 }
 
 export const DEFAULT_DEDUP_TTL_MS = 10 * 60 * 1000
 export const DEFAULT_SWEEP_PER_APPLY = 2
+export const DEFAULT_DEDUP_MIN_APPLIES = 100_000
 
 function copyPolicy(p: Policy): Policy {
   return { refill: p.refill, windowMs: p.windowMs, burst: p.burst }
@@ -30,13 +36,17 @@ export class RateLimitStateMachine {
   readonly #dedup: DedupTable
   readonly #sweepPerApply: number
   #lastStamp = 0
+  /** Applies so far, over the machine's whole history (kept in snapshots). */
+  #seq = 0
 
   constructor(opts: StateMachineOptions = {}) {
     const ttl = opts.dedupTtlMs ?? DEFAULT_DEDUP_TTL_MS
     const sweep = opts.sweepPerApply ?? DEFAULT_SWEEP_PER_APPLY
     if (!isIntIn(ttl, 0, MAX_STAMP)) throw new RangeError(`dedupTtlMs must be an integer >= 0, got ${ttl}`)
     if (!isIntIn(sweep, 0, 1000)) throw new RangeError(`sweepPerApply must be an integer in 0..1000, got ${sweep}`)
-    this.#dedup = new DedupTable(ttl)
+    const minApplies = opts.dedupMinApplies ?? DEFAULT_DEDUP_MIN_APPLIES
+    if (!isIntIn(minApplies, 0, Number.MAX_SAFE_INTEGER)) throw new RangeError(`dedupMinApplies must be an integer >= 0, got ${minApplies}`)
+    this.#dedup = new DedupTable(ttl, minApplies)
     this.#sweepPerApply = sweep
   }
 
@@ -64,7 +74,9 @@ export class RateLimitStateMachine {
     // A new leader whose clock is behind must not move time backwards.
     const now = Math.max(cmd.stamp, this.#lastStamp)
     this.#lastStamp = now
-    this.#dedup.expire(now)
+    // Counts applies that change state: a duplicate leaves seq (and all else but time) alone.
+    const seq = this.#seq + 1
+    this.#dedup.expire(now, seq)
     this.#buckets.sweep(now, this.#sweepPerApply)
 
     if (cmd.requestId !== undefined) {
@@ -72,6 +84,7 @@ export class RateLimitStateMachine {
       if (first !== undefined) return { ...first, duplicate: true }
     }
 
+    this.#seq = seq
     const result = consume(this.#buckets.get(cmd.key), cmd.policy, cmd.cost, now)
     this.#buckets.put(cmd.key, result.bucket, now)
     const decision: Decision = {
@@ -83,7 +96,7 @@ export class RateLimitStateMachine {
       duplicate: false,
     }
     if (cmd.requestId !== undefined) {
-      this.#dedup.remember({ key: cmd.key, requestId: cmd.requestId, stamp: now, decision })
+      this.#dedup.remember({ key: cmd.key, requestId: cmd.requestId, stamp: now, seq, decision })
     }
     return decision
   }
@@ -118,6 +131,7 @@ export class RateLimitStateMachine {
     const img = decodeSnapshot(s)
     const machine = new RateLimitStateMachine(opts)
     machine.#lastStamp = img.lastStamp
+    machine.#seq = img.seq
     // Insert in the saved order, bypassing put()'s full-check: the table must
     // be exactly what was saved, or eviction order would differ afterwards.
     for (const [key, bucket] of img.buckets) machine.#buckets.restore(key, bucket)
@@ -126,6 +140,6 @@ export class RateLimitStateMachine {
   }
 
   #image(): StateImage {
-    return { lastStamp: this.#lastStamp, buckets: [...this.#buckets.entries()], dedup: [...this.#dedup.entries()] }
+    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: [...this.#buckets.entries()], dedup: [...this.#dedup.entries()] }
   }
 }

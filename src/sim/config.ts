@@ -1,5 +1,6 @@
 // Default knobs of a simulated run. Virtual time keeps each schedule to a few
 // seconds and a few hundred client ops, so a batch runs tens of seeds a second.
+import { DEFAULT_DEDUP_MIN_APPLIES, DEFAULT_DEDUP_TTL_MS } from '../ratelimit/state-machine.js'
 import type { SimConfig } from './types.js'
 
 export function defaultConfig(seed: number, nodes: number): SimConfig {
@@ -32,7 +33,8 @@ export function defaultConfig(seed: number, nodes: number): SimConfig {
     opDeadlineMs: 800,
     // Demand (~200 tokens per key over a run) exceeds supply, so both answers occur.
     policy: { refill: 40, windowMs: 1000, burst: 15 },
-    dedupTtlMs: 24 * 3_600_000,
+    dedupTtlMs: DEFAULT_DEDUP_TTL_MS,
+    dedupMinApplies: DEFAULT_DEDUP_MIN_APPLIES,
     // Most seeds compact often, so followers that fall behind catch up by InstallSnapshot.
     snapshotEvery: [0, 10, 25, 60][seed % 4] ?? 0,
     snapshotTimeoutTicks: 40,

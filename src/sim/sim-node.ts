@@ -107,7 +107,7 @@ export class SimNode {
   }
 
   private newStateMachine(): RateLimitStateMachine {
-    return new RateLimitStateMachine({ dedupTtlMs: this.env.cfg.dedupTtlMs })
+    return new RateLimitStateMachine({ dedupTtlMs: this.env.cfg.dedupTtlMs, dedupMinApplies: this.env.cfg.dedupMinApplies })
   }
 
   localClock(): number {
@@ -328,7 +328,7 @@ export class SimNode {
   }
 
   private restore(snapshot: Snapshot, keepStateMachine = false): void {
-    if (!keepStateMachine) this.sm = RateLimitStateMachine.restore(snapshot.data, { dedupTtlMs: this.env.cfg.dedupTtlMs })
+    if (!keepStateMachine) this.sm = RateLimitStateMachine.restore(snapshot.data, { dedupTtlMs: this.env.cfg.dedupTtlMs, dedupMinApplies: this.env.cfg.dedupMinApplies })
     this.applied = snapshot.index
     this.env.observer.onRestore(this, snapshot.index)
     const t = this.env.trace

@@ -78,12 +78,13 @@ export interface SimConfig extends CoreTuning {
   readonly attemptTimeoutMs: number
   readonly opDeadlineMs: number
   readonly policy: Policy
-  /**
-   * Request-id memory of the state machine, in log time. Production uses 10 min;
-   * a +1 h leader clock jump then forgets ids and a retry spends twice (see
-   * notes/readme-sim.md), so random runs use a TTL longer than any jump.
-   */
+  /** Request-id memory of the state machine, in log time (production: 10 min). */
   readonly dedupTtlMs: number
+  /**
+   * ...and in applies (production: 100,000). With 0, a +1 h leader clock jump
+   * forgets every id and a retry spends twice (test/sim/environment.test.ts).
+   */
+  readonly dedupMinApplies: number
   /** Applied entries after a node's last snapshot that make it take the next one and compact (0: never). */
   readonly snapshotEvery: number
   /** Model-step budget per key for the linearizability search. */

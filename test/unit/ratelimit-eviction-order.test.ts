@@ -157,7 +157,7 @@ function runDedupTable(t: Test, seed: number, steps: number, keyCount: number, r
     if (op < 60) {
       // Stamps never decrease; duplicate ids are common and must be ignored.
       now += rnd(100) < 80 ? 0 : rnd(30)
-      const entry: DedupEntry = { key: `k${rnd(keyCount)}`, requestId: `r${rnd(keyCount)}`, stamp: now, decision: DECISION }
+      const entry: DedupEntry = { key: `k${rnd(keyCount)}`, requestId: `r${rnd(keyCount)}`, stamp: now, seq: step, decision: DECISION }
       ref.remember(entry)
       table.remember(entry)
       what = `remember ${entry.key}/${entry.requestId}`
@@ -165,7 +165,8 @@ function runDedupTable(t: Test, seed: number, steps: number, keyCount: number, r
       // Sometimes far ahead (expires everything), sometimes the same time twice.
       now += [0, 0, 1, 7, 40, 200, ttl * 3][rnd(7)] as number
       ref.expire(now)
-      table.expire(now)
+      // minApplies is 0 here: only time decides, as in the reference.
+      table.expire(now, step)
       what = `expire ${now}`
     } else {
       const saved = [...table.entries()]
@@ -202,25 +203,28 @@ class RefMachine {
   readonly buckets = new RefBucketTable()
   readonly dedup: RefDedupTable
   lastStamp = 0
+  seq = 0
   constructor(ttl: number, readonly sweepPerApply: number) {
     this.dedup = new RefDedupTable(ttl)
   }
   apply(cmd: IncrementCommand): void {
     const now = Math.max(cmd.stamp, this.lastStamp)
     this.lastStamp = now
+    const seq = this.seq + 1
     this.dedup.expire(now)
     this.buckets.sweep(now, this.sweepPerApply)
     if (cmd.requestId !== undefined && this.dedup.get(cmd.key, cmd.requestId) !== undefined) return
+    this.seq = seq
     const result = consume(this.buckets.map.get(cmd.key), cmd.policy, cmd.cost, now)
     this.buckets.put(cmd.key, result.bucket, now)
     if (cmd.requestId !== undefined) {
       const { admitted, remaining, retryAfterMs, resetMs } = result
       const decision: Decision = { admitted, remaining, retryAfterMs, resetMs, policy: { ...cmd.policy }, duplicate: false }
-      this.dedup.remember({ key: cmd.key, requestId: cmd.requestId, stamp: now, decision })
+      this.dedup.remember({ key: cmd.key, requestId: cmd.requestId, stamp: now, seq, decision })
     }
   }
   snapshot(): string {
-    return encodeSnapshot({ lastStamp: this.lastStamp, buckets: [...this.buckets.map.entries()], dedup: [...this.dedup.map.values()] })
+    return encodeSnapshot({ lastStamp: this.lastStamp, seq: this.seq, buckets: [...this.buckets.map.entries()], dedup: [...this.dedup.map.values()] })
   }
 }
 
@@ -230,7 +234,8 @@ t.test('state machine: snapshot equals the original algorithm after every apply,
     const rnd = rndOf(seed * 7919)
     const ttl = 200 + rnd(2000)
     const sweep = [1, 2, 2, 3][rnd(4)] as number
-    const opts = { dedupTtlMs: ttl, sweepPerApply: sweep }
+    // The reference expires by time only, as the original did: no minimum age in applies.
+    const opts = { dedupTtlMs: ttl, sweepPerApply: sweep, dedupMinApplies: 0 }
     const ref = new RefMachine(ttl, sweep)
     let machine = new RateLimitStateMachine(opts)
     let stamp = 1_700_000_000_000

@@ -219,7 +219,8 @@ t.test('a retried request id returns the first decision and spends nothing', asy
 })
 
 t.test('dedup entries expire by log time, the same way everywhere', async (t) => {
-  const m = new RateLimitStateMachine({ dedupTtlMs: 1_000 })
+  // Time alone decides here (no minimum age in applies).
+  const m = new RateLimitStateMachine({ dedupTtlMs: 1_000, dedupMinApplies: 0 })
   const first = m.apply({ key: 'a', cost: 1, stamp: T0, policy, requestId: 'r' })
   m.apply({ key: 'a', cost: 1, stamp: T0 + 500, policy, requestId: 's' })
   t.equal(m.dedupSize, 2)
@@ -234,6 +235,26 @@ t.test('dedup entries expire by log time, the same way everywhere', async (t) =>
   m.apply({ key: 'a', cost: 1, stamp: T0, policy, requestId: 'late' })
   t.equal(m.dedupSize, 1)
   t.throws(() => new RateLimitStateMachine({ dedupTtlMs: -1 }))
+})
+
+t.test('a leader clock jump does not expire request ids: they also outlive a number of applies', async (t) => {
+  const ttl = 10 * 60 * 1000
+  for (const minApplies of [0, 50]) {
+    const m = new RateLimitStateMachine({ dedupTtlMs: ttl, dedupMinApplies: minApplies })
+    const first = m.apply({ key: 'a', cost: 1, stamp: T0, policy, requestId: 'retry-me' })
+    // The leader's clock jumps an hour ahead; a few other requests commit.
+    for (let i = 0; i < 10; i++) m.apply({ key: `o${i}`, cost: 1, stamp: T0 + 3_600_000 + i, policy })
+    const retry = m.apply({ key: 'a', cost: 1, stamp: T0 + 3_600_100, policy, requestId: 'retry-me' })
+    if (minApplies === 0) {
+      t.equal(retry.duplicate, false, 'time-only expiry (the old rule): the retry spends a second token')
+    } else {
+      t.same(retry, { ...first, duplicate: true }, 'with a minimum age in applies the retry gets the first answer')
+      // Once both the TTL and the applies have passed, the id is forgotten.
+      for (let i = 0; i < 50; i++) m.apply({ key: `p${i}`, cost: 1, stamp: T0 + 3_700_000 + i, policy })
+      t.equal(m.apply({ key: 'a', cost: 1, stamp: T0 + 3_800_000, policy, requestId: 'retry-me' }).duplicate, false, 'expired after both')
+    }
+  }
+  t.throws(() => new RateLimitStateMachine({ dedupMinApplies: -1 }))
 })
 
 t.test('eviction keeps memory bounded by active keys and never changes a decision', async (t) => {
@@ -311,11 +332,15 @@ t.test('snapshot and restore give the same state and the same future', async (t)
 t.test('restore rejects malformed snapshots', async (t) => {
   const good = JSON.parse(new RateLimitStateMachine().snapshot()) as Record<string, unknown>
   const bucket = ['a', 1000, T0, 1000, T0 + 10]
-  const dedup = (stamp: number, key = 'a'): unknown[] => [key, 'r', stamp, 1, 4, 0, 334, 3, 1000, 5]
+  const dedup = (stamp: number, key = 'a', seq = 1): unknown[] => [key, 'r', stamp, 1, 4, 0, 334, 3, 1000, 5, seq]
   const bad: [string, string][] = [
     ['not json', 'not JSON'],
     ['[]', 'array'],
-    [JSON.stringify({ ...good, v: 2 }), 'unknown version'],
+    [JSON.stringify({ ...good, v: 3 }), 'unknown version'],
+    [JSON.stringify({ ...good, seq: -1 }), 'negative seq'],
+    [JSON.stringify({ ...good, lastStamp: T0, seq: 5, dedup: [dedup(T0, 'a', 3), dedup(T0, 'b', 3)] }), 'dedup seq not increasing'],
+    [JSON.stringify({ ...good, lastStamp: T0, seq: 2, dedup: [dedup(T0, 'a', 3)] }), 'dedup seq past the machine seq'],
+    [JSON.stringify({ ...good, lastStamp: T0, seq: 5, dedup: [dedup(T0).slice(0, 10)] }), 'v2 dedup row without seq'],
     [JSON.stringify({ ...good, lastStamp: -1 }), 'negative lastStamp'],
     [JSON.stringify({ ...good, buckets: {} }), 'buckets not an array'],
     [JSON.stringify({ ...good, lastStamp: T0, buckets: [['a', 1]] }), 'short bucket row'],
@@ -324,11 +349,16 @@ t.test('restore rejects malformed snapshots', async (t) => {
     [JSON.stringify({ ...good, lastStamp: T0, buckets: [bucket, bucket] }), 'duplicate bucket'],
     [JSON.stringify({ ...good, lastStamp: T0, dedup: [dedup(T0), dedup(T0 - 1, 'b')] }), 'dedup stamps out of order'],
     [JSON.stringify({ ...good, lastStamp: T0, dedup: [dedup(T0), dedup(T0)] }), 'duplicate dedup entry'],
-    [JSON.stringify({ ...good, lastStamp: T0, dedup: [[...dedup(T0).slice(0, 7), 0, 1000, 5]] }), 'bad dedup policy'],
+    [JSON.stringify({ ...good, lastStamp: T0, seq: 5, dedup: [[...dedup(T0).slice(0, 7), 0, 1000, 5, 1]] }), 'bad dedup policy'],
   ]
   for (const [s, why] of bad) t.throws(() => RateLimitStateMachine.restore(s), { message: /snapshot/ }, why)
-  const ok = JSON.stringify({ ...good, lastStamp: T0, buckets: [bucket], dedup: [dedup(T0 - 5), dedup(T0, 'b')] })
+  const ok = JSON.stringify({ ...good, lastStamp: T0, seq: 9, buckets: [bucket], dedup: [dedup(T0 - 5, 'a', 2), dedup(T0, 'b', 9)] })
   t.doesNotThrow(() => RateLimitStateMachine.restore(ok))
+  // A version-1 image (before seq) still loads, with seq 0.
+  const v1 = JSON.stringify({ v: 1, lastStamp: T0, buckets: [bucket], dedup: [dedup(T0).slice(0, 10)] })
+  const fromV1 = RateLimitStateMachine.restore(v1)
+  t.equal(fromV1.dedupSize, 1)
+  t.match(fromV1.snapshot(), /^\{"v":2,"lastStamp":\d+,"seq":0,/)
 })
 
 t.test('apply refuses an invalid command the same way everywhere', async (t) => {
