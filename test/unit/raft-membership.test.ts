@@ -326,3 +326,42 @@ function divergentApplies(net: RaftNet, among: NodeId[]): number[] {
   }
   return [...bad].sort((a, b) => a - b)
 }
+
+t.test('CheckQuorum and ReadIndex count voters only', async (t) => {
+  const net = new RaftNet(ids)
+  net.elect('n1')
+  for (const id of ['n4', 'n5']) {
+    net.addNode(id)
+    change(net, 'n1', 'add_learner', id)
+  }
+  // Two live learners do not keep a leader that lost its voters.
+  for (const id of ['n2', 'n3']) {
+    net.cut.add(`n1>${id}`)
+    net.cut.add(`${id}>n1`)
+  }
+  net.node('n1').readIndex('r1')
+  net.tick('n1', 3)
+  net.stabilize()
+  t.same(net.readStates.get('n1'), [], 'learner acks do not confirm a read')
+  net.tick('n1', 20)
+  t.equal(net.node('n1').currentRole, 'follower', 'stepped down although the learners answer')
+  t.same(net.dropped.get('n1'), ['r1'], 'and the read is refused')
+})
+
+t.test('a removed follower is sent nothing more', async (t) => {
+  const net = new RaftNet(ids)
+  net.elect('n1')
+  change(net, 'n1', 'remove', 'n3')
+  net.tickAll(1)
+  t.same(members(net, 'n2').voters, ['n1', 'n2'])
+  const toN3: Message[] = []
+  const deliver = net.deliver.bind(net)
+  net.deliver = (m: Message) => {
+    if (m.to === 'n3' && m.from === 'n1') toN3.push(m)
+    deliver(m)
+  }
+  proposeMany(net, 'n1', 0, 3)
+  net.tickAll(5)
+  t.equal(toN3.length, 0)
+  t.same(net.appliedData('n2'), expected(3), 'n1 + n2 commit on their own')
+})
