@@ -83,7 +83,7 @@ export class RaftCore {
 
   constructor(cfg: RaftConfig, restored: RestoredState) {
     const learners = cfg.learners ?? []
-    if (!cfg.voters.includes(cfg.id) && !learners.includes(cfg.id)) throw new Error(`raft: ${cfg.id} is not among the voters`)
+    if (!cfg.voters.includes(cfg.id) && !learners.includes(cfg.id)) throw new Error(`raft: ${cfg.id} is not among the voters or learners`)
     if (cfg.heartbeatTicks >= cfg.electionTicks) throw new Error('raft: heartbeatTicks must be below electionTicks')
     const initial = validateConfig({ voters: cfg.voters, learners })
     if (typeof initial === 'string') throw new Error(`raft: initial ${initial}`)
