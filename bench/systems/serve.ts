@@ -25,7 +25,7 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): Policy {
 export function singleNodeStatus(id: string, ready: boolean): ClusterStatus {
   return {
     node: id,
-    raft: { id, role: 'leader', term: 1, vote: id, leader: id, commit: 0, applied: 0, firstIndex: 1, snapshotIndex: 0, lastIndex: 0, persistedIndex: 0, progress: [] },
+    raft: { id, role: 'leader', term: 1, vote: id, leader: id, commit: 0, applied: 0, firstIndex: 1, snapshotIndex: 0, lastIndex: 0, persistedIndex: 0, voters: [id], learners: [], progress: [] },
     leaderAddress: null,
     ready,
     members: [id],

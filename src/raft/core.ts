@@ -2,12 +2,17 @@
 // network, or draws its own random numbers: the driver feeds it ticks,
 // messages and proposals, and collects a Ready describing what to persist,
 // send and apply (see types.ts for the ordering contract).
+import { applyConfChange, encodeConfig, quorumOf, validateConfig } from './config.js'
 import { RaftLog } from './log.js'
 import { Progress } from './progress.js'
 import { ReadIndexQueue } from './read-index.js'
 import type {
   AppendRequest,
   AppendResponse,
+  ClusterConfig,
+  ConfChange,
+  ConfChangeRefusal,
+  ConfChangeResult,
   Entry,
   HardState,
   Heartbeat,
@@ -36,8 +41,12 @@ type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 
 export class RaftCore {
   private readonly cfg: RaftConfig
   private readonly log: RaftLog
-  private readonly peers: NodeId[]
-  private readonly quorum: number
+  /** The configuration in effect (the log's latest) and what follows from it. */
+  private conf: ClusterConfig
+  /** Every other member, learners included: whom a leader replicates to. */
+  private peers: NodeId[] = []
+  private quorum = 1
+  private voter = false
 
   private term: number
   private vote: NodeId | null
@@ -73,17 +82,20 @@ export class RaftCore {
   private tickRole: () => void = this.tickElection
 
   constructor(cfg: RaftConfig, restored: RestoredState) {
-    if (!cfg.voters.includes(cfg.id)) throw new Error(`raft: ${cfg.id} is not among the voters`)
+    const learners = cfg.learners ?? []
+    if (!cfg.voters.includes(cfg.id) && !learners.includes(cfg.id)) throw new Error(`raft: ${cfg.id} is not among the voters or learners`)
     if (cfg.heartbeatTicks >= cfg.electionTicks) throw new Error('raft: heartbeatTicks must be below electionTicks')
+    const initial = validateConfig({ voters: cfg.voters, learners })
+    if (typeof initial === 'string') throw new Error(`raft: initial ${initial}`)
     this.cfg = cfg
-    this.peers = cfg.voters.filter((v) => v !== cfg.id)
-    this.quorum = Math.floor(cfg.voters.length / 2) + 1
-    this.log = new RaftLog(restored.entries, restored.hardState.commit, restored.snapshot ?? null)
+    this.log = new RaftLog(restored.entries, restored.hardState.commit, restored.snapshot ?? null, initial)
     this.term = restored.hardState.term
     this.vote = restored.hardState.vote
     this.lastHardState = this.hardState()
     this.durableHardState = this.lastHardState
-    this.reads = new ReadIndexQueue(cfg.id, cfg.voters, this.quorum)
+    this.conf = this.log.config()
+    this.reads = new ReadIndexQueue(cfg.id, this.conf.voters, 1)
+    this.setConfig(this.conf)
     // Term is not looked at: a rejoining node killed before it caught up has
     // stored a term but still no log, and must keep abstaining.
     const noLog = restored.entries.length === 0 && (restored.snapshot ?? null) === null
@@ -144,6 +156,33 @@ export class RaftCore {
   }
 
   /**
+   * Appends a single-server membership change (thesis §4.1). It takes effect
+   * here at once, and on each follower once the entry reaches its log. Refused,
+   * with a reason, unless this node leads, has committed an entry of its term,
+   * and the previous change is committed.
+   */
+  proposeConfChange(change: ConfChange): ConfChangeResult {
+    const refuse = (reason: ConfChangeRefusal, leader: NodeId | null = this.leader): ConfChangeResult => ({ ok: false, reason, leader })
+    if (this.role !== 'leader') return refuse('not_leader')
+    if (this.transferee !== null) return refuse('transferring', this.transferee)
+    const overlapping = this.cfg.bugs?.has('overlapping_conf_changes') === true
+    // One change at a time: any two adjacent configurations share a majority, two steps need not.
+    if (!overlapping && this.log.configIndex() > this.log.committed) return refuse('change_pending')
+    // A leader that has not committed in its term may hold an older config entry than the
+    // cluster committed under a previous leader (the thesis's single-server bug fix).
+    if (!this.committedInCurrentTerm()) return refuse('not_committed_in_term')
+    const next = applyConfChange(this.conf, change)
+    if (typeof next === 'string') return refuse(next)
+    const index = this.log.lastIndex() + 1
+    this.log.append([{ index, term: this.term, kind: 'config', data: encodeConfig(next) }])
+    this.syncConfig()
+    // A smaller quorum may commit what was waiting.
+    this.broadcastAppend(this.maybeCommit())
+    this.releaseReads()
+    return { ok: true, index, term: this.term }
+  }
+
+  /**
    * Requests a linearizable read point for `ctx`. The answer arrives as a
    * ReadState (or a dropped ctx) in a later Ready.
    */
@@ -167,11 +206,11 @@ export class RaftCore {
   /**
    * Hands leadership to `to`: once its log matches ours it is told to campaign
    * at once, so the cluster changes leader without waiting for an election
-   * timeout. Returns false when this node is not the leader or `to` is not a peer.
+   * timeout. Returns false when this node is not the leader or `to` is not a voting peer.
    */
   transferLeadership(to: NodeId): boolean {
     const pr = this.progress.get(to)
-    if (this.role !== 'leader' || pr === undefined) return false
+    if (this.role !== 'leader' || pr === undefined || !this.conf.voters.includes(to)) return false
     this.transferee = to
     this.transferElapsed = 0
     if (pr.match === this.log.lastIndex()) this.send({ type: 'timeout_now', to })
@@ -186,6 +225,14 @@ export class RaftCore {
    */
   compact(index: number): boolean {
     return this.log.compact(index)
+  }
+
+  /**
+   * The configuration in effect at `index`, for snapshot metadata (store it with
+   * the snapshot); undefined if `index` is before the log's snapshot.
+   */
+  configAt(index: number): ClusterConfig | undefined {
+    return this.log.configAt(index)
   }
 
   /** The term of the entry at `index`, for snapshot metadata; undefined if compacted or absent. */
@@ -280,6 +327,7 @@ export class RaftCore {
     if (last === undefined) return
     this.log.stableTo(last.index, last.term)
     if (this.role === 'leader' && this.maybeCommit()) this.broadcastAppend(true)
+    this.stepDownIfRemoved()
   }
 
   status(): RaftStatus {
@@ -295,6 +343,8 @@ export class RaftCore {
       lastIndex: this.log.lastIndex(),
       persistedIndex: this.log.persisted,
       snapshotIndex: this.log.snapshotIndex(),
+      voters: this.conf.voters,
+      learners: this.conf.learners,
       progress: this.role === 'leader' ? [...this.progress.values()].map((p) => p.view()) : [],
       ...(this.transferee === null ? {} : { transferringTo: this.transferee }),
     }
@@ -381,7 +431,8 @@ export class RaftCore {
       else this.becomeLeader()
       return
     }
-    for (const to of this.peers) {
+    for (const to of this.conf.voters) {
+      if (to === this.cfg.id) continue
       const lastIndex = this.log.lastIndex()
       const lastTerm = this.log.lastTerm()
       if (transfer) this.send({ type, to, term, lastIndex, lastTerm, transfer })
@@ -397,7 +448,8 @@ export class RaftCore {
   // ---- ticks -------------------------------------------------------------
 
   private tickElection(): void {
-    if (this.catchingUp()) return
+    // Learners and removed nodes never campaign.
+    if (!this.voter || this.catchingUp()) return
     this.electionElapsed++
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0
@@ -497,7 +549,7 @@ export class RaftCore {
         return
       case 'timeout_now':
         // Our leader hands over: campaign now, skipping PreVote and the voters' lease.
-        if (m.from === this.leader) this.becomeCandidate(true)
+        if (m.from === this.leader && this.voter) this.becomeCandidate(true)
         return
       case 'read_index_resp':
         if (m.ctx === REJOIN_CTX) {
@@ -551,16 +603,17 @@ export class RaftCore {
     }
   }
 
+  /** Only voters of our configuration count (a learner may answer, e.g. one promoted in a newer log). */
   private tallyWon(): boolean {
     let granted = 0
-    for (const g of this.votes.values()) if (g) granted++
+    for (const [id, g] of this.votes) if (g && this.conf.voters.includes(id)) granted++
     return granted >= this.quorum
   }
 
   private tallyLost(): boolean {
     let rejected = 0
-    for (const g of this.votes.values()) if (!g) rejected++
-    return rejected > this.cfg.voters.length - this.quorum
+    for (const [id, g] of this.votes) if (!g && this.conf.voters.includes(id)) rejected++
+    return rejected > this.conf.voters.length - this.quorum
   }
 
   private stepLeader(m: Message): void {
@@ -594,6 +647,7 @@ export class RaftCore {
     }
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = this.log.appendAfterMatch(m.prevIndex, m.entries)
+      this.syncConfig()
       this.log.commitTo(Math.min(m.commit, lastNew))
       this.sendAfterPersist({ type: 'append_resp', to: m.from, reject: false, index: lastNew, hintIndex: 0, hintTerm: 0 })
       return
@@ -618,8 +672,10 @@ export class RaftCore {
       ack(m.index)
       return
     }
-    const meta: SnapshotMeta = { index: m.index, term: m.snapTerm }
+    const meta: SnapshotMeta =
+      m.config === undefined ? { index: m.index, term: m.snapTerm } : { index: m.index, term: m.snapTerm, config: m.config }
     this.log.restore(meta)
+    this.syncConfig()
     this.pendingSnapshot = { ...meta, data: m.data }
     // The answer waits for the snapshot to be stored (it rides on the same write).
     ack(m.index)
@@ -652,6 +708,7 @@ export class RaftCore {
     } else if (wasPaused) {
       this.sendAppend(pr, false)
     }
+    this.stepDownIfRemoved()
   }
 
   private handleHeartbeatResponse(pr: Progress, m: HeartbeatResponse): void {
@@ -713,7 +770,8 @@ export class RaftCore {
   private sendSnapshot(pr: Progress): void {
     const index = this.log.snapshotIndex()
     pr.becomeSnapshot(index)
-    this.send({ type: 'snapshot', to: pr.id, index, snapTerm: this.log.term(index) ?? 0, data: '' })
+    const config = this.log.snapshotConfig()
+    this.send({ type: 'snapshot', to: pr.id, index, snapTerm: this.log.term(index) ?? 0, data: '', config })
   }
 
   private broadcastHeartbeat(): void {
@@ -725,8 +783,11 @@ export class RaftCore {
 
   /** Advances the commit index to what a quorum has durably stored. */
   private maybeCommit(): boolean {
-    const matches = [this.log.persisted]
-    for (const pr of this.progress.values()) matches.push(pr.match)
+    // Voters only: a learner's copy does not count, nor ours once we removed ourselves.
+    const matches: number[] = []
+    for (const id of this.conf.voters) {
+      matches.push(id === this.cfg.id ? this.log.persisted : (this.progress.get(id)?.match ?? 0))
+    }
     matches.sort((a, b) => b - a)
     const candidate = matches[this.quorum - 1] ?? 0
     if (candidate <= this.log.committed) return false
@@ -742,12 +803,46 @@ export class RaftCore {
   }
 
   private quorumActive(): boolean {
-    let active = 1
+    let active = this.voter ? 1 : 0
     for (const pr of this.progress.values()) {
-      if (pr.recentActive) active++
+      if (pr.recentActive && this.conf.voters.includes(pr.id)) active++
       pr.recentActive = false
     }
     return active >= this.quorum
+  }
+
+  // ---- membership -----------------------------------------------------------
+
+  private setConfig(c: ClusterConfig): void {
+    this.conf = c
+    this.voter = c.voters.includes(this.cfg.id)
+    this.peers = [...c.voters, ...c.learners].filter((id) => id !== this.cfg.id)
+    this.quorum = quorumOf(c)
+    this.reads.setVoters(c.voters, this.quorum)
+  }
+
+  /** The log's latest configuration changed (appended, truncated away, or a snapshot): adopt it. */
+  private syncConfig(): void {
+    const c = this.log.config()
+    if (c === this.conf) return
+    this.setConfig(c)
+    if (this.role !== 'leader') return
+    for (const id of this.peers) {
+      if (this.progress.has(id)) continue
+      const pr = new Progress(id, this.log.lastIndex(), this.cfg.maxInflight)
+      pr.recentActive = true
+      this.progress.set(id, pr)
+    }
+    // A removed follower is sent nothing more.
+    for (const id of [...this.progress.keys()]) if (!this.peers.includes(id)) this.progress.delete(id)
+    if (this.transferee !== null && !c.voters.includes(this.transferee)) this.transferee = null
+  }
+
+  /** A leader that removed itself leads until that change commits, then steps down (thesis §4.2.2). */
+  private stepDownIfRemoved(): void {
+    if (this.role === 'leader' && !this.voter && this.log.committed >= this.log.configIndex()) {
+      this.becomeFollower(this.term, null)
+    }
   }
 
   private committedInCurrentTerm(): boolean {

@@ -2,7 +2,13 @@
 // needs to honour the Ready contract: what has been handed out for writing
 // (`unstableFrom`), what is durable (`persisted`) and what has been handed out
 // for applying (`applied`). Entries up to `offset` live in a snapshot, not here.
-import type { Entry, SnapshotMeta } from './types.js'
+import { decodeConfig } from './config.js'
+import type { ClusterConfig, Entry, SnapshotMeta } from './types.js'
+
+interface ConfAt {
+  readonly index: number
+  readonly config: ClusterConfig
+}
 
 export class RaftLog {
   private entries: Entry[]
@@ -16,15 +22,26 @@ export class RaftLog {
   persisted: number
   /** First index not yet handed to the driver for writing. */
   private unstableFrom: number
+  /** The configuration at `offset`: the snapshot's, or the initial one. */
+  private baseConfig: ClusterConfig
+  /** Every 'config' entry after `offset`, oldest first; the last one is in effect. */
+  private confs: ConfAt[] = []
 
-  constructor(restored: readonly Entry[], commit: number, snapshot: SnapshotMeta | null = null) {
+  constructor(
+    restored: readonly Entry[],
+    commit: number,
+    snapshot: SnapshotMeta | null,
+    private readonly initialConfig: ClusterConfig,
+  ) {
     this.offset = snapshot?.index ?? 0
     this.offsetTerm = snapshot?.term ?? 0
+    this.baseConfig = snapshot?.config ?? initialConfig
     const first = restored[0]
     if (first !== undefined && first.index !== this.offset + 1) {
       throw new Error(`raft: log starts at ${first.index}, expected ${this.offset + 1} after the snapshot`)
     }
     this.entries = restored.slice()
+    for (const e of this.entries) this.noteConfig(e)
     this.persisted = this.lastIndex()
     this.unstableFrom = this.persisted + 1
     // The snapshot is committed and already applied to the restored state machine.
@@ -73,7 +90,44 @@ export class RaftLog {
 
   /** Leader append at the end of the log. */
   append(entries: readonly Entry[]): void {
-    for (const e of entries) this.entries.push(e)
+    for (const e of entries) {
+      this.entries.push(e)
+      this.noteConfig(e)
+    }
+  }
+
+  /** The configuration in effect: the latest in the log, committed or not (thesis §4.1). */
+  config(): ClusterConfig {
+    return this.confs[this.confs.length - 1]?.config ?? this.baseConfig
+  }
+
+  /** Index of the entry that set the configuration in effect (the snapshot's index, or 0). */
+  configIndex(): number {
+    return this.confs[this.confs.length - 1]?.index ?? this.offset
+  }
+
+  /** The configuration in effect once the log ends at `index`; undefined before the snapshot. */
+  configAt(index: number): ClusterConfig | undefined {
+    if (index < this.offset) return undefined
+    let c = this.baseConfig
+    for (const x of this.confs) {
+      if (x.index > index) break
+      c = x.config
+    }
+    return c
+  }
+
+  /** The configuration as of the snapshot this log starts after. */
+  snapshotConfig(): ClusterConfig {
+    return this.baseConfig
+  }
+
+  private noteConfig(e: Entry): void {
+    if (e.kind !== 'config') return
+    const c = decodeConfig(e.data)
+    // Entries are checksummed on disk and validated on the wire: this is corruption or a bug.
+    if (typeof c === 'string') throw new Error(`raft: bad config entry at ${e.index}: ${c}`)
+    this.confs.push({ index: e.index, config: c })
   }
 
   /**
@@ -96,7 +150,11 @@ export class RaftLog {
       }
       i++
     }
-    for (; i < entries.length; i++) this.entries.push(entries[i] as Entry)
+    for (; i < entries.length; i++) {
+      const e = entries[i] as Entry
+      this.entries.push(e)
+      this.noteConfig(e)
+    }
     return prevIndex + entries.length
   }
 
@@ -108,6 +166,8 @@ export class RaftLog {
     if (index <= this.offset || index > this.applied) return false
     const term = this.term(index)
     if (term === undefined) return false
+    this.baseConfig = this.configAt(index) ?? this.baseConfig
+    this.confs = this.confs.filter((x) => x.index > index)
     this.entries.splice(0, index - this.offset)
     this.offset = index
     this.offsetTerm = term
@@ -117,6 +177,8 @@ export class RaftLog {
   /** Replaces the whole log with a snapshot from the leader: it is committed, and (once restored) applied. */
   restore(snapshot: SnapshotMeta): void {
     this.entries = []
+    this.confs = []
+    this.baseConfig = snapshot.config ?? this.initialConfig
     this.offset = snapshot.index
     this.offsetTerm = snapshot.term
     this.committed = snapshot.index
@@ -127,6 +189,8 @@ export class RaftLog {
 
   private truncateFrom(index: number): void {
     this.entries.length = index - this.offset - 1
+    // A config entry cut away no longer applies: the previous one does again.
+    while (this.confs.length > 0 && (this.confs[this.confs.length - 1] as ConfAt).index >= index) this.confs.pop()
     if (this.unstableFrom > index) this.unstableFrom = index
     if (this.persisted >= index) this.persisted = index - 1
   }

@@ -22,9 +22,15 @@ export class ReadIndexQueue {
 
   constructor(
     private readonly self: NodeId,
-    private readonly voters: readonly NodeId[],
-    private readonly quorum: number,
+    private voters: readonly NodeId[],
+    private quorum: number,
   ) {}
+
+  /** The configuration changed: confirmations count among the new voters only. */
+  setVoters(voters: readonly NodeId[], quorum: number): void {
+    this.voters = voters
+    this.quorum = quorum
+  }
 
   add(ctx: string, from: NodeId, commit: number, committedInTerm: boolean): void {
     if (!committedInTerm) {

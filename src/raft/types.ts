@@ -3,8 +3,40 @@
 
 export type NodeId = string
 
-/** `noop` is appended by every new leader so it can commit entries of earlier terms (Raft §5.4.2). */
-export type EntryKind = 'noop' | 'cmd'
+/**
+ * `noop` is appended by every new leader so it can commit entries of earlier terms (Raft §5.4.2).
+ * `config` carries a whole new cluster configuration (see config.ts); it takes effect as soon as
+ * it is in a node's log, committed or not (thesis §4.1).
+ */
+export type EntryKind = 'noop' | 'cmd' | 'config'
+
+/** Who votes and who only receives the log. */
+export interface ClusterConfig {
+  readonly voters: readonly NodeId[]
+  readonly learners: readonly NodeId[]
+}
+
+/** One single-server membership change (thesis §4.1). */
+export interface ConfChange {
+  readonly type: 'add_learner' | 'promote' | 'remove'
+  readonly id: NodeId
+}
+
+export type ConfChangeRefusal =
+  | 'not_leader'
+  | 'transferring'
+  /** A config entry is in the log but not committed yet: one change at a time. */
+  | 'change_pending'
+  /** The leader has not committed an entry of its own term yet (thesis §4.1 bug fix). */
+  | 'not_committed_in_term'
+  | 'already_member'
+  | 'not_learner'
+  | 'not_member'
+  | 'no_voters'
+
+export type ConfChangeResult =
+  | { readonly ok: true; readonly index: number; readonly term: number }
+  | { readonly ok: false; readonly reason: ConfChangeRefusal; readonly leader: NodeId | null }
 
 export interface Entry {
   readonly index: number
@@ -81,6 +113,8 @@ export type InstallSnapshot = Envelope & {
   readonly index: number
   readonly snapTerm: number
   readonly data: string
+  /** The configuration as of `index` (the driver sends its stored snapshot's). */
+  readonly config?: ClusterConfig
 }
 
 export type Message =
@@ -101,6 +135,8 @@ export type MessageType = Message['type']
 export interface SnapshotMeta {
   readonly index: number
   readonly term: number
+  /** The configuration in effect at `index` (absent: RaftConfig's initial one). */
+  readonly config?: ClusterConfig
 }
 
 /** A state-machine image and the log position it was taken at. `data` is opaque to the core. */
@@ -171,7 +207,10 @@ export interface RaftStatus {
   readonly persistedIndex: number
   /** Index of the newest snapshot this node's log starts after (0 before any). */
   readonly snapshotIndex: number
-  /** Present on the leader only. */
+  /** The configuration in effect here (the latest in the log, committed or not). */
+  readonly voters: readonly NodeId[]
+  readonly learners: readonly NodeId[]
+  /** Present on the leader only (learners included). */
   readonly progress: readonly PeerProgress[]
   /** The follower leadership is being handed to, on the leader during a transfer. */
   readonly transferringTo?: NodeId
@@ -183,11 +222,18 @@ export type Bug =
   | 'vote_not_persisted_before_reply'
   | 'append_acked_before_sync'
   | 'follower_reads_locally'
+  /** proposeConfChange skips the one-change-at-a-time check. */
+  | 'overlapping_conf_changes'
 
 export interface RaftConfig {
   readonly id: NodeId
-  /** Every voter, this node included. */
+  /**
+   * The initial voters, used until the log or snapshot holds a configuration.
+   * This node is among them, or among `learners` (a node joining a running cluster).
+   */
   readonly voters: readonly NodeId[]
+  /** Initial learners (default none). */
+  readonly learners?: readonly NodeId[]
   /** Election timeout is drawn uniformly from [electionTicks, 2*electionTicks). */
   readonly electionTicks: number
   readonly heartbeatTicks: number

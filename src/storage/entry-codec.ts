@@ -1,5 +1,5 @@
 // Binary value of one stored log entry:
-//   crc32 (4) | index (8) | term (8) | kind (1) | UTF-8 data
+//   crc32 (4) | index (8) | term (8) | kind (1: 0 noop, 1 cmd, 2 config) | UTF-8 data
 // The CRC covers everything after it. The index is inside the value too, so a
 // value that ends up under the wrong key (a misdirected write) is caught on load.
 import { crc32 } from 'node:zlib'
@@ -14,6 +14,9 @@ const KIND_OFFSET = 20
 
 const KIND_NOOP = 0
 const KIND_CMD = 1
+const KIND_CONFIG = 2
+
+const KIND_BYTES: Record<EntryKind, number> = { noop: KIND_NOOP, cmd: KIND_CMD, config: KIND_CONFIG }
 
 /** Bytes the encoded entry takes; save() sums these to allocate one buffer per batch. */
 export function encodedEntrySize(entry: Entry): number {
@@ -27,7 +30,7 @@ export function encodedEntrySize(entry: Entry): number {
 export function encodeEntryInto(buf: Buffer, offset: number, entry: Entry): number {
   writeUint64BE(buf, entry.index, offset + INDEX_OFFSET)
   writeUint64BE(buf, entry.term, offset + TERM_OFFSET)
-  buf[offset + KIND_OFFSET] = entry.kind === 'noop' ? KIND_NOOP : KIND_CMD
+  buf[offset + KIND_OFFSET] = KIND_BYTES[entry.kind]
   const end = offset + ENTRY_HEADER_SIZE + buf.write(entry.data, offset + ENTRY_HEADER_SIZE, 'utf8')
   buf.writeUInt32BE(crc32(buf.subarray(offset + CRC_SIZE, end)), offset)
   return end
@@ -49,6 +52,7 @@ export function decodeEntry(buf: Buffer): Entry | string {
   let kind: EntryKind
   if (kindByte === KIND_NOOP) kind = 'noop'
   else if (kindByte === KIND_CMD) kind = 'cmd'
+  else if (kindByte === KIND_CONFIG) kind = 'config'
   else return `bad kind byte ${String(kindByte)}`
   return {
     index: readUint64BE(buf, INDEX_OFFSET),

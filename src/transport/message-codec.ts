@@ -5,7 +5,7 @@
 // Every tuple starts [typeCode, from, to, term, ...] followed by the fields of
 // its type in the order of the table below. Booleans are 0/1. An append's
 // entries are one flat array, 4 slots per entry: index, term, kind (0 noop,
-// 1 cmd), data.
+// 1 cmd, 2 config), data.
 //
 // Decoding is hand-written rather than a zod schema: it runs for every
 // heartbeat and append on every node, and these checks cost almost nothing.
@@ -17,6 +17,7 @@ export const MESSAGE_BATCH_CONTENT_TYPE = 'application/json'
 const FORMAT_VERSION = 1
 const MAX_NODE_ID_LENGTH = 256
 const ENTRY_SLOTS = 4
+const KIND_CODES = { noop: 0, cmd: 1, config: 2 } as const satisfies Record<EntryKind, number>
 
 const TYPE_CODES = {
   prevote: 0,
@@ -44,7 +45,7 @@ function encodeEntries(entries: readonly Entry[]): unknown[] {
   for (const e of entries) {
     flat[i++] = e.index
     flat[i++] = e.term
-    flat[i++] = e.kind === 'cmd' ? 1 : 0
+    flat[i++] = KIND_CODES[e.kind]
     flat[i++] = e.data
   }
   return flat
@@ -124,7 +125,8 @@ function entryKind(t: readonly unknown[], i: number): EntryKind {
   const v = t[i]
   if (v === 0) return 'noop'
   if (v === 1) return 'cmd'
-  return fail(`slot ${i} must be an entry kind (0 noop, 1 cmd)`)
+  if (v === 2) return 'config'
+  return fail(`slot ${i} must be an entry kind (0 noop, 1 cmd, 2 config)`)
 }
 
 function decodeEntries(raw: unknown): Entry[] {

@@ -37,8 +37,16 @@ export class RaftNet {
   readonly cut = new Set<string>()
   readonly down = new Set<NodeId>()
   private restarts = 0
+  /** Every node in the net, including those added later with addNode(). */
+  readonly ids: NodeId[]
+  /** The voters every node starts with (the initial configuration). */
+  readonly initialVoters: readonly NodeId[]
+  /** Nodes added at runtime start as learners of the initial configuration until their log says otherwise. */
+  private readonly joined = new Set<NodeId>()
 
-  constructor(readonly ids: NodeId[], private readonly overrides: Partial<RaftConfig> = {}, seed = 1) {
+  constructor(ids: NodeId[], private readonly overrides: Partial<RaftConfig> = {}, seed = 1) {
+    this.ids = [...ids]
+    this.initialVoters = [...ids]
     const rnd = seededRandom(seed)
     for (const id of ids) {
       this.disks.set(id, { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null })
@@ -52,7 +60,8 @@ export class RaftNet {
   config(id: NodeId, random: () => number): RaftConfig {
     return {
       id,
-      voters: this.ids,
+      voters: this.initialVoters,
+      ...(this.joined.has(id) ? { learners: [id] } : {}),
       electionTicks: 10,
       heartbeatTicks: 1,
       maxInflight: 4,
@@ -66,13 +75,25 @@ export class RaftNet {
 
   start(id: NodeId, random: () => number = seededRandom(hashId(id) + this.restarts++), extra: Partial<RaftConfig> = {}): RaftCore {
     const disk = this.disks.get(id) as Disk
-    const snapshot = disk.snapshot === null ? null : { index: disk.snapshot.index, term: disk.snapshot.term }
+    const s = disk.snapshot
+    const snapshot = s === null ? null : s.config === undefined ? { index: s.index, term: s.term } : { index: s.index, term: s.term, config: s.config }
     const core = new RaftCore({ ...this.config(id, random), ...extra }, { hardState: disk.hardState, entries: disk.entries.slice(), snapshot })
     this.nodes.set(id, core)
     this.applied.set(id, [])
     this.base.set(id, disk.snapshot === null ? [] : (JSON.parse(disk.snapshot.data) as string[]))
     this.down.delete(id)
     return core
+  }
+
+  /** Adds a node with an empty disk (not yet a member: the leader must add it as a learner). */
+  addNode(id: NodeId, extra: Partial<RaftConfig> = {}): RaftCore {
+    if (this.disks.has(id)) throw new Error(`node ${id} exists`)
+    this.ids.push(id)
+    this.joined.add(id)
+    this.disks.set(id, { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null })
+    this.readStates.set(id, [])
+    this.dropped.set(id, [])
+    return this.start(id, undefined, extra)
   }
 
   crash(id: NodeId): void {
@@ -124,7 +145,9 @@ export class RaftNet {
   private withSnapshotData(id: NodeId, messages: readonly Message[]): Message[] {
     const stored = (this.disks.get(id) as Disk).snapshot
     return messages.map((m) =>
-      m.type === 'snapshot' && stored !== null ? { ...m, index: stored.index, snapTerm: stored.term, data: stored.data } : m,
+      m.type === 'snapshot' && stored !== null
+        ? { ...m, index: stored.index, snapTerm: stored.term, data: stored.data, ...(stored.config === undefined ? {} : { config: stored.config }) }
+        : m,
     )
   }
 
@@ -135,7 +158,8 @@ export class RaftNet {
     const term = core.termAt(index)
     if (term === undefined) throw new Error(`${id}: no term at applied index ${index}`)
     const disk = this.disks.get(id) as Disk
-    disk.snapshot = { index, term, data: JSON.stringify(this.appliedData(id)) }
+    const config = core.configAt(index)
+    disk.snapshot = { index, term, data: JSON.stringify(this.appliedData(id)), ...(config === undefined ? {} : { config }) }
     disk.entries = disk.entries.filter((e) => e.index > index)
     core.compact(index)
     return index

@@ -20,6 +20,8 @@ export class FakeRateLimiter implements RateLimiterService {
     applied: 41,
     firstIndex: 1, snapshotIndex: 0, lastIndex: 43,
     persistedIndex: 43,
+    voters: ['node-1', 'node-2'],
+    learners: [],
     progress: [{ id: 'node-2', match: 42, next: 44, state: 'replicate', inflight: 1, recentActive: true }],
   }
   readonly incrementCalls: IncrementInput[] = []

@@ -10,6 +10,7 @@ void t.test('entries round-trip, including empty and non-ASCII data and huge ind
     { index: 1, term: 1, kind: 'noop', data: '' },
     { index: 42, term: 7, kind: 'cmd', data: '{"k":"é€😀"}' },
     { index: Number.MAX_SAFE_INTEGER, term: 2 ** 40 + 3, kind: 'cmd', data: 'x' },
+    { index: 43, term: 7, kind: 'config', data: '{"voters":["n1","n2"],"learners":["n3"]}' },
   ]
   for (const e of cases) t.strictSame(decodeEntry(encodeEntry(e)), e)
 })

@@ -16,6 +16,7 @@ export function oneOfEachMessage(from = 'node-1', to = 'node-2'): Message[] {
       entries: [
         { index: 11, term: 5, kind: 'noop', data: '' },
         { index: 12, term: 5, kind: 'cmd', data: 'inc|client-é|1|"quoted"' },
+        { index: 13, term: 5, kind: 'config', data: '{"voters":["node-1","node-2"],"learners":["node-3"]}' },
       ],
     },
     { type: 'append', from, to, term: 5, prevIndex: 12, prevTerm: 5, commit: 12, entries: [] },

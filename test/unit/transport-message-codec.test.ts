@@ -55,7 +55,7 @@ const malformed: Record<string, string> = {
   'read ctx not a string': batch([8, 'node-1', 'node-2', 5, 7]),
   'entries not an array': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, 'x']),
   'entries not a multiple of 4 slots': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 1]]),
-  'entry with unknown kind': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 2, 'x']]),
+  'entry with unknown kind': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 3, 'x']]),
   'entry with non-string data': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11, 5, 1, { a: 1 }]]),
   'entry with fractional index': batch([4, 'node-1', 'node-2', 5, 10, 3, 9, [11.5, 5, 1, 'x']]),
   'one bad message among good ones': batch(heartbeat(), [6, 'node-1', 'node-2', 5, 12], append()),
