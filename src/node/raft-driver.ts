@@ -196,7 +196,9 @@ export class RaftDriver {
         if (snap === null) throw new Error('no stored snapshot to send')
         bytes = Buffer.byteLength(snap.data, 'utf8')
         index = snap.index
-        return this.transport.sendSnapshot({ ...m, index: snap.index, snapTerm: snap.term, data: snap.data })
+        // The stored snapshot's own position and configuration, not the (possibly older) ones the core named.
+        const msg: InstallSnapshot = { type: 'snapshot', from: m.from, to: m.to, term: m.term, index: snap.index, snapTerm: snap.term, data: snap.data }
+        return this.transport.sendSnapshot(snap.config === undefined ? msg : { ...msg, config: snap.config })
       })
       .then(
         () => this.hooks.onSnapshotEvent?.({ kind: 'sent', to: m.to, index, bytes, ms: this.now() - started }),
@@ -227,6 +229,7 @@ export class RaftDriver {
     const index = st.applied
     const term = this.core.termAt(index)
     if (term === undefined) return
+    const config = this.core.configAt(index)
     const started = this.now()
     this.compacting = true
     let bytes = 0
@@ -234,7 +237,7 @@ export class RaftDriver {
     Promise.resolve(this.hooks.snapshotImage())
       .then((data) => {
         bytes = Buffer.byteLength(data, 'utf8')
-        return this.store.compact({ index, term, data })
+        return this.store.compact(config === undefined ? { index, term, data } : { index, term, config, data })
       })
       .then(
         () => {

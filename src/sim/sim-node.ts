@@ -324,7 +324,8 @@ export class SimNode {
     }
     const stored = this.disk.snapshot
     if (stored === null) return
-    this.env.sendRaft({ ...m, index: stored.index, snapTerm: stored.term, data: stored.data })
+    const msg: Message = { type: 'snapshot', from: m.from, to: m.to, term: m.term, index: stored.index, snapTerm: stored.term, data: stored.data }
+    this.env.sendRaft(stored.config === undefined ? msg : { ...msg, config: stored.config })
   }
 
   private restore(snapshot: Snapshot, keepStateMachine = false): void {
@@ -348,7 +349,9 @@ export class SimNode {
     if (term === undefined) return
     this.compacting = true
     const inc = this.incarnation
-    const snapshot = { index, term, data: this.sm.snapshot() }
+    const config = core.configAt(index)
+    const data = this.sm.snapshot()
+    const snapshot: Snapshot = config === undefined ? { index, term, data } : { index, term, config, data }
     this.disk.compact(snapshot, () => {
       if (inc !== this.incarnation || this.core !== core) return
       this.compacting = false

@@ -44,7 +44,7 @@ export class MemoryLogStore implements LogStore {
       const snapIndex = snapshot?.index ?? this.snapIndex()
       checkAppend(snapshot === null ? this.lastIndex() : snapIndex, entries, snapIndex)
       if (snapshot !== null) {
-        this.disk.snapshot = { index: snapshot.index, term: snapshot.term, data: snapshot.data }
+        this.disk.snapshot = { ...snapshot }
         this.disk.entries = []
       }
       if (hardState !== null) this.disk.hardState = { term: hardState.term, vote: hardState.vote, commit: hardState.commit }
@@ -65,7 +65,7 @@ export class MemoryLogStore implements LogStore {
         throw new StorageError('INVALID_COMPACT', `snapshot at ${snapshot.index} is past the stored last index ${this.lastIndex()}`)
       }
       this.disk.entries.splice(0, snapshot.index - from)
-      this.disk.snapshot = { index: snapshot.index, term: snapshot.term, data: snapshot.data }
+      this.disk.snapshot = { ...snapshot }
     })
   }
 

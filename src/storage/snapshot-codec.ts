@@ -1,8 +1,9 @@
 // Stored snapshot, in two values written in one batch:
-//   meta: crc32 (4) | index (8) | term (8) | crc32 of the image (4)
+//   meta: crc32 (4) | index (8) | term (8) | crc32 of the image (4) [| cluster config, JSON]
 //   data: UTF-8 image
 // The meta carries the image's checksum, so a torn or mismatched pair is caught on load.
 import { crc32 } from 'node:zlib'
+import { decodeConfig, encodeConfig } from '../raft/config.js'
 import type { Snapshot, SnapshotMeta } from '../raft/types.js'
 import { readUint64BE, writeUint64BE } from './uint64.js'
 
@@ -15,7 +16,9 @@ export interface EncodedSnapshot {
 
 export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
   const data = Buffer.from(s.data, 'utf8')
-  const meta = Buffer.allocUnsafe(META_SIZE)
+  const config = s.config === undefined ? '' : encodeConfig(s.config)
+  const meta = Buffer.allocUnsafe(META_SIZE + Buffer.byteLength(config, 'utf8'))
+  meta.write(config, META_SIZE, 'utf8')
   writeUint64BE(meta, s.index, 4)
   writeUint64BE(meta, s.term, 12)
   meta.writeUInt32BE(crc32(data), 20)
@@ -25,14 +28,18 @@ export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
 
 /** Index and term, or a short reason why the bytes cannot be trusted. */
 export function decodeSnapshotMeta(meta: Buffer): (SnapshotMeta & { readonly dataCrc: number }) | string {
-  if (meta.length !== META_SIZE) return `snapshot meta is ${meta.length} bytes, expected ${META_SIZE}`
+  if (meta.length < META_SIZE) return `snapshot meta is ${meta.length} bytes, expected at least ${META_SIZE}`
   if (meta.readUInt32BE(0) !== crc32(meta.subarray(4))) return 'snapshot meta checksum mismatch'
-  return { index: readUint64BE(meta, 4), term: readUint64BE(meta, 12), dataCrc: meta.readUInt32BE(20) }
+  const head = { index: readUint64BE(meta, 4), term: readUint64BE(meta, 12), dataCrc: meta.readUInt32BE(20) }
+  if (meta.length === META_SIZE) return head
+  const config = decodeConfig(meta.toString('utf8', META_SIZE))
+  return typeof config === 'string' ? `snapshot meta: ${config}` : { ...head, config }
 }
 
 export function decodeSnapshot(meta: Buffer, data: Buffer): Snapshot | string {
   const m = decodeSnapshotMeta(meta)
   if (typeof m === 'string') return m
   if (crc32(data) !== m.dataCrc) return 'snapshot image checksum mismatch'
-  return { index: m.index, term: m.term, data: data.toString('utf8') }
+  const image = data.toString('utf8')
+  return m.config === undefined ? { index: m.index, term: m.term, data: image } : { index: m.index, term: m.term, config: m.config, data: image }
 }

@@ -10,6 +10,7 @@
 // Decoding is hand-written rather than a zod schema: it runs for every
 // heartbeat and append on every node, and these checks cost almost nothing.
 import { RateLimiterError } from '../errors.js'
+import { decodeConfig, encodeConfig } from '../raft/config.js'
 import type { Entry, EntryKind, Message, MessageType, NodeId } from '../raft/types.js'
 
 export const MESSAGE_BATCH_CONTENT_TYPE = 'application/json'
@@ -35,7 +36,7 @@ const TYPE_CODES = {
 } as const satisfies Record<MessageType, number>
 
 /** Tuple length per type code, header (code, from, to, term) included. */
-const TUPLE_LENGTHS: readonly number[] = [6, 7, 5, 5, 8, 8, 6, 5, 5, 7, 4, 7]
+const TUPLE_LENGTHS: readonly number[] = [6, 7, 5, 5, 8, 8, 6, 5, 5, 7, 4, 8]
 
 const bit = (b: boolean): 0 | 1 => (b ? 1 : 0)
 
@@ -76,8 +77,9 @@ function encodeMessage(m: Message): unknown[] {
     case 'read_index_resp':
       return [...head, m.ctx, m.index, bit(m.reject)]
     case 'snapshot':
-      // Normally sent in chunks on its own route (snapshot-stream.ts); small ones fit here too.
-      return [...head, m.index, m.snapTerm, m.data]
+      // Normally sent in chunks on its own route (snapshot-chunks.ts); small ones fit here too.
+      // The config slot is '' when the snapshot carries none.
+      return [...head, m.index, m.snapTerm, m.data, m.config === undefined ? '' : encodeConfig(m.config)]
   }
 }
 
@@ -183,8 +185,14 @@ function decodeMessage(raw: unknown): Message {
       return { type: 'heartbeat_resp', from, to, term, readSeq: nat(raw, 4) }
     case TYPE_CODES.read_index:
       return { type: 'read_index', from, to, term, ctx: str(raw, 4) }
-    case TYPE_CODES.snapshot:
-      return { type: 'snapshot', from, to, term, index: nat(raw, 4), snapTerm: nat(raw, 5), data: str(raw, 6) }
+    case TYPE_CODES.snapshot: {
+      const m: Message = { type: 'snapshot', from, to, term, index: nat(raw, 4), snapTerm: nat(raw, 5), data: str(raw, 6) }
+      const rawConfig = str(raw, 7)
+      if (rawConfig === '') return m
+      const config = decodeConfig(rawConfig)
+      if (typeof config === 'string') fail(`slot 7: ${config}`)
+      return { ...m, config }
+    }
     default: // TYPE_CODES.read_index_resp: the only code left with a known tuple length
       return { type: 'read_index_resp', from, to, term, ctx: str(raw, 4), index: nat(raw, 5), reject: flag(raw, 6) }
   }

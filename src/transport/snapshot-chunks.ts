@@ -6,7 +6,8 @@
 // the disk until the last chunk has arrived, so a crash on either side
 // mid-transfer leaves nothing half-installed, and the leader starts over.
 import { RateLimiterError } from '../errors.js'
-import type { InstallSnapshot, NodeId } from '../raft/types.js'
+import { decodeConfig, encodeConfig } from '../raft/config.js'
+import type { ClusterConfig, InstallSnapshot, NodeId } from '../raft/types.js'
 
 export const SNAPSHOT_HEADERS = {
   to: 'x-raft-to',
@@ -15,6 +16,8 @@ export const SNAPSHOT_HEADERS = {
   snapTerm: 'x-snap-last-term',
   offset: 'x-snap-offset',
   total: 'x-snap-total',
+  /** The cluster configuration the snapshot was taken under (JSON), when it has one. */
+  config: 'x-snap-config',
 } as const
 
 /** Which snapshot a chunk belongs to, and where it sits in the image. */
@@ -26,10 +29,12 @@ export interface ChunkHeader {
   readonly snapTerm: number
   readonly offset: number
   readonly total: number
+  readonly config?: ClusterConfig
 }
 
 export function chunkHeaders(m: InstallSnapshot, offset: number, total: number): Record<string, string> {
   return {
+    ...(m.config === undefined ? {} : { [SNAPSHOT_HEADERS.config]: encodeConfig(m.config) }),
     [SNAPSHOT_HEADERS.to]: m.to,
     [SNAPSHOT_HEADERS.term]: String(m.term),
     [SNAPSHOT_HEADERS.index]: String(m.index),
@@ -51,7 +56,15 @@ export function parseChunkHeader(from: unknown, headers: Record<string, unknown>
   if (typeof from !== 'string' || from.length === 0 || typeof to !== 'string' || to.length === 0) {
     throw new RateLimiterError('INVALID_PEER_MESSAGE', 'snapshot chunk without sender or receiver')
   }
+  const rawConfig = headers[SNAPSHOT_HEADERS.config]
+  let config: ClusterConfig | undefined
+  if (rawConfig !== undefined) {
+    const decoded = typeof rawConfig === 'string' ? decodeConfig(rawConfig) : 'not a single header'
+    if (typeof decoded === 'string') throw new RateLimiterError('INVALID_PEER_MESSAGE', `header ${SNAPSHOT_HEADERS.config}: ${decoded}`)
+    config = decoded
+  }
   return {
+    ...(config === undefined ? {} : { config }),
     from,
     to,
     term: count(headers, SNAPSHOT_HEADERS.term),
@@ -93,7 +106,8 @@ export class SnapshotAssembler {
     if (a.received < head.total) return null
     this.bySender.delete(head.from)
     const data = Buffer.concat(a.parts, a.received).toString('utf8')
-    return { type: 'snapshot', from: head.from, to: head.to, term: head.term, index: head.index, snapTerm: head.snapTerm, data }
+    const m: InstallSnapshot = { type: 'snapshot', from: head.from, to: head.to, term: head.term, index: head.index, snapTerm: head.snapTerm, data }
+    return head.config === undefined ? m : { ...m, config: head.config }
   }
 
   /** Transfers in progress (for status and tests). */

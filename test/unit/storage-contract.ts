@@ -160,6 +160,18 @@ export function runLogStoreContract(
     t.strictSame((await (await reopen()).load()).entries, makeEntries(21, 22, 3, 'b'))
   })
 
+  withStore('a snapshot keeps the cluster configuration it was taken under', async (t, { store, reopen }) => {
+    await store.load()
+    await store.save({ term: 2, vote: null, commit: 6 }, makeEntries(1, 6, 2))
+    const config = { voters: ['node-1', 'node-2', 'node-4'], learners: ['node-5'] }
+    await store.compact({ index: 5, term: 2, config, data: 'img' })
+    const again = await reopen()
+    t.strictSame((await again.load()).snapshot, { index: 5, term: 2, config, data: 'img' })
+    t.strictSame(await again.loadSnapshot(), { index: 5, term: 2, config, data: 'img' })
+    await again.save(null, [], { index: 9, term: 3, config: { voters: ['node-1'], learners: [] }, data: 'leader' })
+    t.strictSame((await (await reopen()).load()).snapshot?.config, { voters: ['node-1'], learners: [] }, 'an installed one too')
+  })
+
   withStore('a snapshot saved from the leader replaces the whole log', async (t, { store, reopen }) => {
     await store.load()
     await store.save({ term: 1, vote: 'node-1', commit: 3 }, makeEntries(1, 8, 1))

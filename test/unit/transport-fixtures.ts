@@ -25,6 +25,8 @@ export function oneOfEachMessage(from = 'node-1', to = 'node-2'): Message[] {
     { type: 'heartbeat_resp', from, to, term: 5, readSeq: 3 },
     { type: 'read_index', from, to, term: 5, ctx: 'read-42' },
     { type: 'read_index_resp', from, to, term: 5, ctx: 'read-42', index: 12, reject: false },
+    { type: 'snapshot', from, to, term: 5, index: 400, snapTerm: 4, data: '{"v":2,"image":"é"}' },
+    { type: 'snapshot', from, to, term: 5, index: 401, snapTerm: 4, data: '', config: { voters: ['node-1', 'node-2'], learners: ['node-3'] } },
   ]
 }
 

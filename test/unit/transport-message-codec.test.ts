@@ -5,7 +5,7 @@ import { oneOfEachMessage } from './transport-fixtures.js'
 
 const ALL_TYPES: MessageType[] = [
   'prevote', 'vote', 'prevote_resp', 'vote_resp', 'append',
-  'append_resp', 'heartbeat', 'heartbeat_resp', 'read_index', 'read_index_resp', 'timeout_now',
+  'append_resp', 'heartbeat', 'heartbeat_resp', 'read_index', 'read_index_resp', 'timeout_now', 'snapshot',
 ]
 
 t.test('every message type survives a round trip unchanged and in order', async (t) => {
