@@ -224,9 +224,9 @@ export class RaftDriver {
    */
   private maybeCompact(): void {
     if (this.compacting || this.stopped) return
-    const st = this.core.status()
-    if (st.applied - st.snapshotIndex < Math.max(this.snapshotEntries, this.hooks.stateEntries())) return
-    const index = st.applied
+    // Runs after every applied batch: no status() (it copies every peer's progress).
+    const index = this.core.appliedIndex
+    if (index - this.core.snapshotIndex < Math.max(this.snapshotEntries, this.hooks.stateEntries())) return
     const term = this.core.termAt(index)
     if (term === undefined) return
     const config = this.core.configAt(index)

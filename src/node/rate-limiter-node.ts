@@ -378,8 +378,8 @@ export class RateLimiterNode implements RateLimiterService {
   }
 
   private serveReads(): void {
-    const applied = this.requireDriver().status().applied
     if (this.readsToServe.length === 0) return
+    const applied = this.requireDriver().core.appliedIndex
     const now = this.now()
     const still: ReadBatch[] = []
     for (const b of this.readsToServe) {

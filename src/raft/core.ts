@@ -362,6 +362,15 @@ export class RaftCore {
     return this.term
   }
 
+  /** Last index handed out for applying; cheap, unlike status(), for per-Ready checks. */
+  get appliedIndex(): number {
+    return this.log.applied
+  }
+
+  get snapshotIndex(): number {
+    return this.log.snapshotIndex()
+  }
+
   /** The log entry at `index` (for tests and invariant checks); undefined if compacted or absent. */
   entryAt(index: number): Entry | undefined {
     if (index < this.log.firstIndex() || index > this.log.lastIndex()) return undefined
