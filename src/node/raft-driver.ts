@@ -3,6 +3,7 @@
 // Ready into one synced storage batch plus sends, in the order the Ready
 // contract requires.
 import { RaftCore } from '../raft/core.js'
+import { storedSnapshotMessage } from '../raft/install-snapshot.js'
 import type { Entry, InstallSnapshot, Message, NodeId, RaftConfig, RaftStatus, ReadState, Ready, RestoredState, Snapshot } from '../raft/types.js'
 import type { LogStore } from '../storage/port.js'
 import type { Transport } from '../transport/port.js'
@@ -196,9 +197,7 @@ export class RaftDriver {
         if (snap === null) throw new Error('no stored snapshot to send')
         bytes = Buffer.byteLength(snap.data, 'utf8')
         index = snap.index
-        // The stored snapshot's own position and configuration, not the (possibly older) ones the core named.
-        const msg: InstallSnapshot = { type: 'snapshot', from: m.from, to: m.to, term: m.term, index: snap.index, snapTerm: snap.term, data: snap.data }
-        return this.transport.sendSnapshot(snap.config === undefined ? msg : { ...msg, config: snap.config })
+        return this.transport.sendSnapshot(storedSnapshotMessage(m, snap))
       })
       .then(
         () => this.hooks.onSnapshotEvent?.({ kind: 'sent', to: m.to, index, bytes, ms: this.now() - started }),

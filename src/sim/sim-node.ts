@@ -5,6 +5,7 @@
 // the committed entries. It also stamps proposals with its own clock,
 // forwards increments to the leader, and serves ReadIndex reads.
 import { RaftCore } from '../raft/core.js'
+import { storedSnapshotMessage } from '../raft/install-snapshot.js'
 import type { Bug, Entry, Message, NodeId, RaftConfig, Ready, Snapshot } from '../raft/types.js'
 import { encodeCommand, decodeCommand } from '../ratelimit/command.js'
 import { RateLimitStateMachine } from '../ratelimit/state-machine.js'
@@ -324,8 +325,7 @@ export class SimNode {
     }
     const stored = this.disk.snapshot
     if (stored === null) return
-    const msg: Message = { type: 'snapshot', from: m.from, to: m.to, term: m.term, index: stored.index, snapTerm: stored.term, data: stored.data }
-    this.env.sendRaft(stored.config === undefined ? msg : { ...msg, config: stored.config })
+    this.env.sendRaft(storedSnapshotMessage(m, stored))
   }
 
   private restore(snapshot: Snapshot, keepStateMachine = false): void {

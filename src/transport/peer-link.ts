@@ -34,7 +34,7 @@ export interface PeerLinkStats extends OutboxStats {
   readonly reachable: boolean
 }
 
-function originOf({ host, port }: PeerAddress): string {
+export function originOf({ host, port }: PeerAddress): string {
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
   return `http://${bracketed}:${port}`
 }

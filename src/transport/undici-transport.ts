@@ -3,7 +3,7 @@
 import { RateLimiterError } from '../errors.js'
 import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
-import { PeerLink, type PeerLinkStats, type TransportLogger } from './peer-link.js'
+import { originOf, PeerLink, type PeerLinkStats, type TransportLogger } from './peer-link.js'
 import { DEFAULT_SNAPSHOT_CHUNK_BYTES, FROM_HEADER, SECRET_HEADER } from './peer-protocol.js'
 import type { ForwardOutcome, PeerAddress, Transport } from './port.js'
 import { SnapshotSender } from './snapshot-sender.js'
@@ -66,9 +66,8 @@ export class UndiciTransport implements Transport {
       if (peer.id === opts.self) continue
       if (this.links.has(peer.id)) throw new Error(`transport peer ${peer.id} is listed twice`)
       this.links.set(peer.id, new PeerLink({ ...shared, peer }))
-      const host = peer.host.includes(':') && !peer.host.startsWith('[') ? `[${peer.host}]` : peer.host
       this.snapshotSenders.set(peer.id, new SnapshotSender({
-        origin: `http://${host}:${peer.port}`,
+        origin: originOf(peer),
         headers: { [SECRET_HEADER]: opts.secret, [FROM_HEADER]: opts.self },
         chunkBytes: positiveInt('snapshotChunkBytes', opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES),
         // A chunk is one round trip plus writing it: the peer timeout with room for a large chunk.

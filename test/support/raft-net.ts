@@ -2,6 +2,7 @@
 // messages sit in a queue until delivered, persistence is instant, and every
 // node's durable state is kept so a node can be "restarted" from it.
 import { RaftCore } from '../../src/raft/core.js'
+import { storedSnapshotMessage } from '../../src/raft/install-snapshot.js'
 import type { Entry, HardState, Message, NodeId, RaftConfig, Ready, Snapshot } from '../../src/raft/types.js'
 
 export function seededRandom(seed: number): () => number {
@@ -144,11 +145,7 @@ export class RaftNet {
   /** Like a driver: the core names a snapshot, the bytes come from this node's stored one. */
   private withSnapshotData(id: NodeId, messages: readonly Message[]): Message[] {
     const stored = (this.disks.get(id) as Disk).snapshot
-    return messages.map((m) =>
-      m.type === 'snapshot' && stored !== null
-        ? { ...m, index: stored.index, snapTerm: stored.term, data: stored.data, ...(stored.config === undefined ? {} : { config: stored.config }) }
-        : m,
-    )
+    return messages.map((m) => (m.type === 'snapshot' && stored !== null ? storedSnapshotMessage(m, stored) : m))
   }
 
   /** Takes a snapshot of `id`'s applied state, stores it and compacts the log up to it. */
