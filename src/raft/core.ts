@@ -85,7 +85,9 @@ export class RaftCore {
     const learners = cfg.learners ?? []
     if (!cfg.voters.includes(cfg.id) && !learners.includes(cfg.id)) throw new Error(`raft: ${cfg.id} is not among the voters or learners`)
     if (cfg.heartbeatTicks >= cfg.electionTicks) throw new Error('raft: heartbeatTicks must be below electionTicks')
-    const initial = validateConfig({ voters: cfg.voters, learners })
+    const initial = validateConfig(
+      cfg.addresses === undefined ? { voters: cfg.voters, learners } : { voters: cfg.voters, learners, addresses: cfg.addresses },
+    )
     if (typeof initial === 'string') throw new Error(`raft: initial ${initial}`)
     this.cfg = cfg
     this.log = new RaftLog(restored.entries, restored.hardState.commit, restored.snapshot ?? null, initial)
@@ -369,6 +371,16 @@ export class RaftCore {
 
   get snapshotIndex(): number {
     return this.log.snapshotIndex()
+  }
+
+  /** The configuration in effect (the log's latest); a new object whenever it changes. */
+  get clusterConfig(): ClusterConfig {
+    return this.conf
+  }
+
+  /** The leader's view of a peer's log (learners included); undefined elsewhere. */
+  peerMatch(id: NodeId): number | undefined {
+    return this.role === 'leader' ? this.progress.get(id)?.match : undefined
   }
 
   /** The log entry at `index` (for tests and invariant checks); undefined if compacted or absent. */

@@ -14,12 +14,20 @@ export type EntryKind = 'noop' | 'cmd' | 'config'
 export interface ClusterConfig {
   readonly voters: readonly NodeId[]
   readonly learners: readonly NodeId[]
+  /**
+   * Where each member can be reached, when the driver supplies addresses:
+   * then every member has one. Opaque to the core, which only carries it, so
+   * that every node learns a new member's address from the log itself.
+   */
+  readonly addresses?: Readonly<Record<NodeId, string>>
 }
 
 /** One single-server membership change (thesis §4.1). */
 export interface ConfChange {
   readonly type: 'add_learner' | 'promote' | 'remove'
   readonly id: NodeId
+  /** The new member's address (add_learner; required when the configuration has addresses). */
+  readonly address?: string
 }
 
 export type ConfChangeRefusal =
@@ -33,6 +41,8 @@ export type ConfChangeRefusal =
   | 'not_learner'
   | 'not_member'
   | 'no_voters'
+  /** add_learner without an address, in a configuration that has them. */
+  | 'address_required'
 
 export type ConfChangeResult =
   | { readonly ok: true; readonly index: number; readonly term: number }
@@ -234,6 +244,8 @@ export interface RaftConfig {
   readonly voters: readonly NodeId[]
   /** Initial learners (default none). */
   readonly learners?: readonly NodeId[]
+  /** Initial members' addresses (see ClusterConfig.addresses). */
+  readonly addresses?: Readonly<Record<NodeId, string>>
   /** Election timeout is drawn uniformly from [electionTicks, 2*electionTicks). */
   readonly electionTicks: number
   readonly heartbeatTicks: number
