@@ -70,9 +70,12 @@ export class PeerLink {
   private readonly forwardHeaders: Record<string, string>
   private reachable = true
   private closed = false
+  /** Where this link sends (a member that moved gets a new link). */
+  readonly origin: string
 
   constructor(private readonly opts: PeerLinkOptions) {
     const origin = originOf(opts.peer)
+    this.origin = origin
     // One connection, pipelined: batches reach the peer in the order they were queued.
     this.raftPool = new Pool(origin, {
       connections: 1,

@@ -24,5 +24,10 @@ export interface Transport {
   forward(to: NodeId, inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]>
   /** Delivers a whole InstallSnapshot (in chunks, with flow control); rejects if any part fails. */
   sendSnapshot(message: InstallSnapshot): Promise<void>
+  /**
+   * The members to talk to from now on (this node may be listed; it is skipped):
+   * links to new members open, links to members no longer listed (or moved) close.
+   */
+  setPeers(peers: readonly PeerAddress[]): void
   close(): Promise<void>
 }

@@ -3,7 +3,7 @@
 import { RateLimiterError } from '../errors.js'
 import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
-import { originOf, PeerLink, type PeerLinkStats, type TransportLogger } from './peer-link.js'
+import { originOf, PeerLink, type PeerLinkOptions, type PeerLinkStats, type TransportLogger } from './peer-link.js'
 import { DEFAULT_SNAPSHOT_CHUNK_BYTES, FROM_HEADER, SECRET_HEADER } from './peer-protocol.js'
 import type { ForwardOutcome, PeerAddress, Transport } from './port.js'
 import { SnapshotSender } from './snapshot-sender.js'
@@ -48,10 +48,18 @@ export class UndiciTransport implements Transport {
   private unroutableMessages = 0
   private closed = false
 
+  private readonly self: NodeId
+  private readonly shared: Omit<PeerLinkOptions, 'peer'>
+  private readonly secret: string
+  private readonly chunkBytes: number
+
   constructor(opts: UndiciTransportOptions) {
     if (opts.secret.length === 0) throw new Error('transport secret must not be empty')
     const timeoutMs = positiveInt('timeoutMs', opts.timeoutMs)
-    const shared = {
+    this.self = opts.self
+    this.secret = opts.secret
+    this.chunkBytes = positiveInt('snapshotChunkBytes', opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES)
+    this.shared = {
       self: opts.self,
       secret: opts.secret,
       timeoutMs,
@@ -62,17 +70,40 @@ export class UndiciTransport implements Transport {
       forwardConnections: positiveInt('forwardConnections', opts.forwardConnections ?? 4),
       logger: opts.logger,
     }
+    const seen = new Set<NodeId>()
     for (const peer of opts.peers) {
-      if (peer.id === opts.self) continue
-      if (this.links.has(peer.id)) throw new Error(`transport peer ${peer.id} is listed twice`)
-      this.links.set(peer.id, new PeerLink({ ...shared, peer }))
-      this.snapshotSenders.set(peer.id, new SnapshotSender({
-        origin: originOf(peer),
-        headers: { [SECRET_HEADER]: opts.secret, [FROM_HEADER]: opts.self },
-        chunkBytes: positiveInt('snapshotChunkBytes', opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES),
-        // A chunk is one round trip plus writing it: the peer timeout with room for a large chunk.
-        timeoutMs: timeoutMs * 10,
-      }))
+      if (seen.has(peer.id)) throw new Error(`transport peer ${peer.id} is listed twice`)
+      seen.add(peer.id)
+    }
+    this.setPeers(opts.peers)
+  }
+
+  setPeers(peers: readonly PeerAddress[]): void {
+    if (this.closed) return
+    const wanted = new Map(peers.filter((p) => p.id !== this.self).map((p) => [p.id, p]))
+    for (const [id, link] of this.links) {
+      const next = wanted.get(id)
+      if (next !== undefined && originOf(next) === link.origin) continue
+      // Gone, or moved to another address: what was queued for the old one is dropped.
+      this.links.delete(id)
+      void link.close()
+      const sender = this.snapshotSenders.get(id)
+      this.snapshotSenders.delete(id)
+      void sender?.close()
+    }
+    for (const [id, peer] of wanted) {
+      if (this.links.has(id)) continue
+      this.links.set(id, new PeerLink({ ...this.shared, peer }))
+      this.snapshotSenders.set(
+        id,
+        new SnapshotSender({
+          origin: originOf(peer),
+          headers: { [SECRET_HEADER]: this.secret, [FROM_HEADER]: this.self },
+          chunkBytes: this.chunkBytes,
+          // A chunk is one round trip plus writing it: the peer timeout with room for a large chunk.
+          timeoutMs: this.shared.timeoutMs * 10,
+        }),
+      )
     }
   }
 

@@ -154,6 +154,30 @@ t.test('messages to unknown nodes are counted, not sent', async (t) => {
   t.equal(transport.stats().unroutableMessages, 1)
 })
 
+t.test('setPeers: new members become reachable, removed and moved ones are left', async (t) => {
+  const b = await startPeer(t, 'node-2')
+  const c = await startPeer(t, 'node-3')
+  const moved = await startPeer(t, 'node-2')
+  const transport = startTransport(t, { self: 'node-1', peers: [b.address] })
+  transport.send([numbered(1, 'node-1', 'node-3')])
+  t.equal(transport.stats().unroutableMessages, 1, 'node-3 is not known yet')
+
+  transport.setPeers([{ id: 'node-1', host: '127.0.0.1', port: 1 }, b.address, c.address])
+  transport.send([numbered(2, 'node-1', 'node-3'), numbered(3, 'node-1', 'node-2')])
+  await until('delivery to the new member', () => c.received().length === 1 && b.received().length === 1)
+  t.same(Object.keys(transport.stats().peers).sort(), ['node-2', 'node-3'], 'itself is skipped')
+
+  // node-2 moves to another address; node-3 leaves.
+  transport.setPeers([moved.address])
+  transport.send([numbered(4, 'node-1', 'node-2'), numbered(5, 'node-1', 'node-3')])
+  await until('delivery to the moved member', () => moved.received().length === 1)
+  t.equal(transport.stats().unroutableMessages, 2, 'the removed member is no longer reachable')
+  await sleep(50)
+  t.equal(b.received().length, 1, 'nothing more went to the old address')
+  t.equal(c.received().length, 1, 'nothing more went to the removed member')
+  await t.rejects(transport.forward('node-3', [{ clientId: 'x', cost: 1 }]), { code: 'NO_LEADER' })
+})
+
 t.test('a wrong secret is refused with 401 and changes nothing', async (t) => {
   const b = await startPeer(t, 'node-2')
   const warnings: object[] = []
