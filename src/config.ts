@@ -2,6 +2,7 @@
 // readonly Config. A bad value becomes a ConfigError with a single line naming
 // the variable, so main.ts can print it and exit 1 before touching disk or network.
 import { z } from 'zod'
+import { HOST_PATTERN, NODE_ID_PATTERN, NODE_ID_RULE, parseHostPort } from './address.js'
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -62,7 +63,7 @@ export const CONFIG_DOC: readonly ConfigDocEntry[] = [
   { name: 'NODE_ID', default: null, meaning: "this node's id, 1-64 of A-Z a-z 0-9 _ . -; must appear in CLUSTERS" },
   { name: 'SERVER_PORT', default: null, meaning: 'public HTTP port (rate, status, metrics routes)' },
   { name: 'RAFT_PORT', default: null, meaning: "peer (Raft) port; must equal this node's port in CLUSTERS" },
-  { name: 'CLUSTERS', default: null, meaning: 'all members, this node included: `node-1=host:port,node-2=host:port,...` (Raft addresses, ids unique)' },
+  { name: 'CLUSTERS', default: null, meaning: 'all members, this node included: `node-1=host:port,node-2=host:port,...` (Raft addresses, ids unique); once the log holds a membership change, its member list and addresses are used instead' },
   { name: 'BIND_HOST', default: '127.0.0.1', meaning: 'address both servers listen on (`0.0.0.0` in containers)' },
   { name: 'DATA_DIR', default: './data/<NODE_ID>', meaning: 'directory of the LevelDB Raft log' },
   { name: 'CLUSTER_SECRET', default: null, meaning: 'shared secret peers must present (at least 8 characters)' },
@@ -76,15 +77,12 @@ export const CONFIG_DOC: readonly ConfigDocEntry[] = [
   { name: 'PEER_TIMEOUT_MS', default: '1000', meaning: 'timeout of one peer HTTP request' },
   { name: 'SNAPSHOT_ENTRIES', default: '20000', meaning: 'log entries after the last snapshot that trigger the next one (and compaction); at least the number of buckets and request ids held is always used' },
   { name: 'SNAPSHOT_CHUNK_BYTES', default: '1048576', meaning: 'bytes per chunk when sending a snapshot to a follower' },
-  { name: 'INITIAL_CLUSTER_STATE', default: 'new', meaning: '`new`: an empty data dir founds the cluster with the others; `existing`: an empty data dir (replaced or wiped node) rejoins a running cluster and does not vote until it has caught up' },
+  { name: 'INITIAL_CLUSTER_STATE', default: 'new', meaning: '`new`: an empty data dir founds the cluster with the others; `existing`: an empty data dir (a replaced, wiped or newly added node) joins a running cluster and does not vote until it has caught up' },
   { name: 'FAILPOINT', default: '', meaning: 'testing only: `exit-after-commit:<client_id>` makes the leader exit (code 137) right after an increment for that client commits, before it answers' },
   { name: 'FAIL_MODE', default: 'closed', meaning: '`closed`: 503 when the cluster cannot answer; `open`: admit with 200 `{"result":true,"degraded":true}`' },
   { name: 'LOG_LEVEL', default: 'info', meaning: `log level: ${LOG_LEVELS.join(', ')}` },
 ]
 
-const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
-// Hostnames, IPv4, and bracketed IPv6; anything else cannot be put in a URL safely.
-const HOST_PATTERN = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/
 const MAX_TOKENS = 1_000_000
 const MAX_WINDOW_SEC = 86_400
 
@@ -104,37 +102,33 @@ const integer = (min: number, max: number) =>
 
 const port = () => integer(1, 65_535)
 
-const nodeId = requiredString().regex(NODE_ID_PATTERN, 'expected 1-64 characters of A-Z a-z 0-9 _ . -')
+const nodeId = requiredString().regex(NODE_ID_PATTERN, `expected ${NODE_ID_RULE}`)
 
 /** `id=host:port,...` → peers; each malformed piece becomes an issue quoting that piece. */
 const clusters = requiredString().transform((text, ctx): PeerAddress[] => {
   const peers: PeerAddress[] = []
   for (const entry of text.split(',').map((s) => s.trim())) {
-    const problem = entryProblem(entry, peers)
-    if (problem !== null) {
-      ctx.issues.push({ code: 'custom', message: problem, input: entry })
+    const peer = parseEntry(entry, peers)
+    if (typeof peer === 'string') {
+      ctx.issues.push({ code: 'custom', message: peer, input: entry })
       return z.NEVER
     }
-    const eq = entry.indexOf('=')
-    const colon = entry.lastIndexOf(':')
-    peers.push({ id: entry.slice(0, eq), host: entry.slice(eq + 1, colon), port: Number(entry.slice(colon + 1)) })
+    peers.push(peer)
   }
   return peers
 })
 
-function entryProblem(entry: string, earlier: readonly PeerAddress[]): string | null {
+/** One `id=host:port` entry, or what is wrong with it. */
+function parseEntry(entry: string, earlier: readonly PeerAddress[]): PeerAddress | string {
   const eq = entry.indexOf('=')
-  const colon = entry.lastIndexOf(':')
-  if (eq < 1 || colon < eq) return 'each entry must look like id=host:port'
+  if (eq < 1 || entry.lastIndexOf(':') < eq) return 'each entry must look like id=host:port'
   const id = entry.slice(0, eq)
-  const host = entry.slice(eq + 1, colon)
-  const portText = entry.slice(colon + 1)
-  if (!NODE_ID_PATTERN.test(id)) return 'id must be 1-64 characters of A-Z a-z 0-9 _ . -'
-  if (!HOST_PATTERN.test(host)) return 'host must be a hostname, IPv4 address or [IPv6] address'
-  if (!isIntegerIn(portText, 1, 65_535)) return 'port must be an integer 1..65535'
+  if (!NODE_ID_PATTERN.test(id)) return `id must be ${NODE_ID_RULE}`
+  const address = parseHostPort(entry.slice(eq + 1))
+  if (typeof address === 'string') return address
   if (earlier.some((p) => p.id === id)) return `id "${id}" appears more than once`
-  if (earlier.some((p) => p.host === host && p.port === Number(portText))) return `address ${host}:${portText} appears more than once`
-  return null
+  if (earlier.some((p) => p.host === address.host && p.port === address.port)) return `address ${address.host}:${address.port} appears more than once`
+  return { id, ...address }
 }
 
 const envSchema = z

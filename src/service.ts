@@ -1,5 +1,5 @@
 // The port the HTTP layer calls. The node driver implements it; HTTP tests use a fake.
-import type { NodeId, RaftStatus } from './raft/types.js'
+import type { ConfChange, NodeId, RaftStatus } from './raft/types.js'
 
 export interface IncrementInput {
   readonly clientId: string
@@ -29,8 +29,6 @@ export interface ClusterStatus {
   readonly raft: RaftStatus
   readonly leaderAddress: string | null
   readonly ready: boolean
-  /** Voting members, in CLUSTERS order. */
-  readonly members: readonly NodeId[]
   /** Buckets held (full ones are not) and request ids remembered. */
   readonly buckets: number
   readonly requestIds: number
@@ -44,6 +42,14 @@ export interface TransferResult {
   readonly term: number
 }
 
+/** The configuration once a membership change has committed. */
+export interface MembershipResult {
+  /** Log index of the change. */
+  readonly index: number
+  readonly voters: readonly NodeId[]
+  readonly learners: readonly NodeId[]
+}
+
 export interface RateLimiterService {
   /** Rejects with RateLimiterError (NO_LEADER, NO_QUORUM, SHUTTING_DOWN, INVALID_COST...). */
   increment(input: IncrementInput): Promise<RateDecision>
@@ -55,6 +61,13 @@ export interface RateLimiterService {
    * another node leads. Rejects with NOT_LEADER, UNKNOWN_NODE or TRANSFER_FAILED.
    */
   transferLeadership(to: NodeId | undefined): Promise<TransferResult>
+  /**
+   * One single-server change on the leader (add a learner at an address,
+   * promote a caught-up learner, remove a member), answered once committed.
+   * Rejects with NOT_LEADER, MEMBER_EXISTS, NOT_MEMBER, NOT_LEARNER, LAST_VOTER,
+   * CHANGE_IN_PROGRESS, LEARNER_BEHIND, INVALID_ADDRESS or CHANGE_FAILED.
+   */
+  changeMembership(change: ConfChange): Promise<MembershipResult>
   /** Ready once a leader is known and the local log is applied up to the commit index. */
   isReady(): boolean
   /** The burst, so the HTTP layer can reject cost above it with 400. */

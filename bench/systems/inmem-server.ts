@@ -6,7 +6,7 @@
 import { toRateDecision } from '../../src/node/decision-view.js'
 import { RateLimitStateMachine } from '../../src/ratelimit/index.js'
 import type { IncrementInput, RateDecision, RateLimiterService } from '../../src/service.js'
-import { policyFromEnv, serve, noTransfer, singleNodeStatus } from './serve.js'
+import { noMembership, noTransfer, policyFromEnv, serve, singleNodeStatus } from './serve.js'
 
 const policy = policyFromEnv()
 const sm = new RateLimitStateMachine()
@@ -26,6 +26,7 @@ const service: RateLimiterService = {
     return Promise.resolve(toRateDecision(sm.check(clientId, Date.now(), policy)))
   },
   transferLeadership: noTransfer,
+  changeMembership: noMembership,
   status: () => singleNodeStatus('inmem', true),
   isReady: () => true,
 }

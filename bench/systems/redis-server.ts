@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { toRateDecision } from '../../src/node/decision-view.js'
 import type { Decision, Policy } from '../../src/ratelimit/index.js'
 import type { IncrementInput, RateDecision, RateLimiterService } from '../../src/service.js'
-import { policyFromEnv, serve, noTransfer, singleNodeStatus } from './serve.js'
+import { noMembership, noTransfer, policyFromEnv, serve, singleNodeStatus } from './serve.js'
 
 // Integer units as in src/ratelimit/bucket.ts: 1 token = windowMs units, so
 // the bucket gains exactly `refill` units per ms. A key holds l (level) and
@@ -83,6 +83,7 @@ const service: RateLimiterService = {
     return toDecision(await redis.evalsha(checkSha, 1, clientId, ...policyArgs))
   },
   transferLeadership: noTransfer,
+  changeMembership: noMembership,
   status: () => singleNodeStatus('redis-lua', redis.status === 'ready'),
   isReady: () => redis.status === 'ready',
 }

@@ -28,7 +28,6 @@ export function singleNodeStatus(id: string, ready: boolean): ClusterStatus {
     raft: { id, role: 'leader', term: 1, vote: id, leader: id, commit: 0, applied: 0, firstIndex: 1, snapshotIndex: 0, lastIndex: 0, persistedIndex: 0, voters: [id], learners: [], progress: [] },
     leaderAddress: null,
     ready,
-    members: [id],
     buckets: 0,
     requestIds: 0,
   }
@@ -37,6 +36,11 @@ export function singleNodeStatus(id: string, ready: boolean): ClusterStatus {
 /** A single process has no one to hand leadership to. */
 export function noTransfer(): Promise<never> {
   return Promise.reject(new RateLimiterError('UNKNOWN_NODE', 'single process: no other member'))
+}
+
+/** Nor any membership to change. */
+export function noMembership(): Promise<never> {
+  return Promise.reject(new RateLimiterError('NOT_LEADER', 'single process: no cluster membership'))
 }
 
 /** Listen on 127.0.0.1:$BENCH_PORT; close cleanly on SIGTERM/SIGINT. */

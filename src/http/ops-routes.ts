@@ -20,7 +20,9 @@ export function clusterStatusBody(s: ClusterStatus) {
     last_index: r.lastIndex,
     persisted_index: r.persistedIndex,
     snapshot_index: r.snapshotIndex,
-    members: s.members,
+    // The configuration in effect here: the log's latest, committed or not.
+    members: r.voters,
+    learners: r.learners,
     buckets: s.buckets,
     request_ids: s.requestIds,
     ...(s.stateHash === undefined ? {} : { state_hash: s.stateHash }),

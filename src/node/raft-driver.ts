@@ -4,7 +4,7 @@
 // contract requires.
 import { RaftCore } from '../raft/core.js'
 import { storedSnapshotMessage } from '../raft/install-snapshot.js'
-import type { Entry, InstallSnapshot, Message, NodeId, RaftConfig, RaftStatus, ReadState, Ready, RestoredState, Snapshot } from '../raft/types.js'
+import type { ClusterConfig, Entry, InstallSnapshot, Message, NodeId, RaftConfig, RaftStatus, ReadState, Ready, RestoredState, Snapshot } from '../raft/types.js'
 import type { LogStore } from '../storage/port.js'
 import type { Transport } from '../transport/port.js'
 
@@ -30,6 +30,12 @@ export interface DriverHooks {
   stateEntries(): number
   /** Snapshot events worth a log line: taken locally, sent to a follower, or failed to send. */
   onSnapshotEvent?(event: SnapshotEvent): void
+  /**
+   * The configuration in effect: once at start, then whenever the log's latest
+   * one changes (appended, truncated away, or from a snapshot). Runs before any
+   * message of that configuration is sent, so the transport can reach new members.
+   */
+  onConfigChange?(config: ClusterConfig): void
 }
 
 export type SnapshotEvent =
@@ -74,6 +80,7 @@ export class RaftDriver {
   private readonly now: () => number
   /** Followers a snapshot is being streamed to; one transfer per follower at a time. */
   private readonly sendingSnapshot = new Set<NodeId>()
+  private config: ClusterConfig | null = null
 
   constructor(opts: DriverOptions) {
     this.core = new RaftCore({ ...opts.raft, random: opts.random ?? Math.random }, opts.restored)
@@ -86,6 +93,7 @@ export class RaftDriver {
   }
 
   start(): void {
+    this.syncConfig()
     this.timer = setInterval(() => this.onTick(), this.tickMs)
     this.schedule()
   }
@@ -127,6 +135,7 @@ export class RaftDriver {
     this.scheduled = false
     if (this.stopped) return
     this.hooks.beforeReady()
+    this.syncConfig()
     if (this.writing) {
       // Group commit: while one synced write runs, whatever needs no write goes
       // out now and everything else accumulates for the next single write.
@@ -157,6 +166,13 @@ export class RaftDriver {
         this.hooks.onFatal(err)
       },
     )
+  }
+
+  private syncConfig(): void {
+    const c = this.core.clusterConfig
+    if (c === this.config) return
+    this.config = c
+    this.hooks.onConfigChange?.(c)
   }
 
   /** The parts of a Ready that do not wait for its write. */

@@ -2,13 +2,16 @@
 // (proposed here when leader, forwarded to the leader otherwise), checks are
 // linearizable reads via ReadIndex, and every answer comes from the
 // replicated state machine.
+import { formatHostPort, parseHostPort } from '../address.js'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
-import type { Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
+import { isMember } from '../raft/config.js'
+import type { ClusterConfig, ConfChange, ConfChangeRefusal, Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
 import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy } from '../ratelimit/index.js'
-import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService, TransferResult } from '../service.js'
-import type { ForwardOutcome, Transport } from '../transport/port.js'
+import type { ClusterStatus, IncrementInput, MembershipResult, RateDecision, RateLimiterService, TransferResult } from '../service.js'
+import type { ForwardOutcome, PeerAddress, Transport } from '../transport/port.js'
 import { expireWaiters, type Waiter } from './deadline-queue.js'
 import { toRateDecision } from './decision-view.js'
+import { MembershipChanges } from './membership-changes.js'
 import { PendingProposals } from './pending-proposals.js'
 import type { RaftDriver } from './raft-driver.js'
 
@@ -23,7 +26,6 @@ export interface RateLimiterNodeOptions {
   readonly policy: Policy
   readonly requestTimeoutMs: number
   readonly transport: Transport
-  readonly peerAddresses: ReadonlyMap<NodeId, string>
   readonly logger: NodeLogger
   readonly now?: () => number
   /** How long an operator's transfer-leadership request waits for the new leader. */
@@ -53,6 +55,9 @@ export class RateLimiterNode implements RateLimiterService {
   private readonly now: () => number
   private lastStamp = 0
   private shuttingDown = false
+  /** Raft (peer) address of every member, from the configuration in effect. */
+  private addresses: ReadonlyMap<NodeId, string> = new Map()
+  private readonly membership: MembershipChanges
 
   /** Increments waiting for a leader to be known, or for the next propose batch. */
   private awaitingLeader: IncrementRequest[] = []
@@ -69,6 +74,7 @@ export class RateLimiterNode implements RateLimiterService {
   constructor(private readonly opts: RateLimiterNodeOptions) {
     this.burst = opts.policy.burst
     this.now = opts.now ?? Date.now
+    this.membership = new MembershipChanges(this.now)
   }
 
   attach(driver: RaftDriver): void {
@@ -79,6 +85,7 @@ export class RateLimiterNode implements RateLimiterService {
 
   increment(input: IncrementInput): Promise<RateDecision> {
     if (this.shuttingDown) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
+    if (!this.isMemberHere()) return Promise.reject(new RateLimiterError('REMOVED'))
     if (!Number.isInteger(input.cost) || input.cost < 1 || input.cost > this.burst) {
       return Promise.reject(new RateLimiterError('COST_EXCEEDS_BURST', `cost ${input.cost}, burst ${this.burst}`))
     }
@@ -89,6 +96,7 @@ export class RateLimiterNode implements RateLimiterService {
 
   check(clientId: string): Promise<RateDecision> {
     if (this.shuttingDown) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
+    if (!this.isMemberHere()) return Promise.reject(new RateLimiterError('REMOVED'))
     return new Promise<RateDecision>((resolve, reject) => {
       let batch = this.nextRead
       if (batch === null) {
@@ -105,9 +113,8 @@ export class RateLimiterNode implements RateLimiterService {
     return {
       node: this.opts.id,
       raft,
-      leaderAddress: raft.leader === null ? null : (this.opts.peerAddresses.get(raft.leader) ?? null),
+      leaderAddress: raft.leader === null ? null : (this.addresses.get(raft.leader) ?? null),
       ready: this.isReady(),
-      members: [...this.opts.peerAddresses.keys()],
       buckets: this.sm.size,
       requestIds: this.sm.dedupSize,
       ...(opts.hash === true ? { stateHash: this.sm.stateHash() } : {}),
@@ -117,7 +124,7 @@ export class RateLimiterNode implements RateLimiterService {
   async transferLeadership(to: NodeId | undefined): Promise<TransferResult> {
     const core = this.requireDriver().core
     if (core.currentRole !== 'leader') throw new RateLimiterError('NOT_LEADER', `leader is ${core.currentLeader ?? 'unknown'}`)
-    if (to !== undefined && (to === this.opts.id || !this.opts.peerAddresses.has(to))) {
+    if (to !== undefined && (to === this.opts.id || !core.clusterConfig.voters.includes(to))) {
       throw new RateLimiterError('UNKNOWN_NODE', to)
     }
     const moved = await this.handOffLeadership(this.opts.transferTimeoutMs ?? 2000, this.opts.tickMs ?? 10, to)
@@ -126,10 +133,50 @@ export class RateLimiterNode implements RateLimiterService {
     return { leader, term: core.currentTerm }
   }
 
+  async changeMembership(change: ConfChange): Promise<MembershipResult> {
+    const driver = this.requireDriver()
+    const core = driver.core
+    if (core.currentRole !== 'leader') throw new RateLimiterError('NOT_LEADER', `leader is ${core.currentLeader ?? 'unknown'}`)
+    if (change.type === 'add_learner' && (change.address === undefined || typeof parseHostPort(change.address) === 'string')) {
+      throw new RateLimiterError('INVALID_ADDRESS', change.address)
+    }
+    const timeoutMs = this.opts.requestTimeoutMs
+    // Thesis §4.2.1: a new voter that still lacks entries would hold up commits.
+    if (change.type === 'promote' && core.clusterConfig.learners.includes(change.id)) {
+      await this.awaitCaughtUp(change.id, timeoutMs)
+    }
+    const r = core.proposeConfChange(change)
+    if (!r.ok) throw refusalError(r.reason, r.leader)
+    this.opts.logger.info({ change, index: r.index }, 'membership change proposed')
+    driver.schedule()
+    await this.membership.committed(r.index, r.term, this.now() + timeoutMs)
+    const c = core.configAt(r.index) ?? core.clusterConfig
+    return { index: r.index, voters: c.voters, learners: c.learners }
+  }
+
+  /** Waits until the leader knows `id` holds every entry committed when asked; LEARNER_BEHIND if not in time. */
+  private async awaitCaughtUp(id: NodeId, timeoutMs: number): Promise<void> {
+    const core = this.requireDriver().core
+    const target = core.status().commit
+    const deadline = this.now() + timeoutMs
+    for (;;) {
+      const match = core.peerMatch(id)
+      if (match === undefined) throw new RateLimiterError('NOT_LEADER', `leader is ${core.currentLeader ?? 'unknown'}`)
+      if (match >= target) return
+      if (this.now() >= deadline) throw new RateLimiterError('LEARNER_BEHIND', `${id} has ${match} of ${target}`)
+      await new Promise((r) => setTimeout(r, this.opts.tickMs ?? 10))
+    }
+  }
+
   isReady(): boolean {
     if (this.driver === null || this.shuttingDown) return false
     const s = this.driver.status()
-    return s.leader !== null && s.applied >= s.commit
+    return s.leader !== null && s.applied >= s.commit && this.isMemberHere()
+  }
+
+  /** False once the configuration this node follows no longer names it (it was removed). */
+  private isMemberHere(): boolean {
+    return isMember(this.requireDriver().core.clusterConfig, this.opts.id)
   }
 
   /** The leader side of a follower's forwarded batch. */
@@ -193,6 +240,7 @@ export class RateLimiterNode implements RateLimiterService {
     this.readsInFlight.clear()
     for (const b of this.readsToServe) for (const x of b.waiters) x.w.reject(err)
     this.readsToServe = []
+    this.membership.rejectAll(new RateLimiterError('CHANGE_FAILED', 'node stopped before the outcome was known'))
   }
 
   // ---- driver hooks ----------------------------------------------------------
@@ -226,6 +274,7 @@ export class RateLimiterNode implements RateLimiterService {
         }
       }
       this.pending.settle(e.index, e.term, decision)
+      if (e.kind === 'config') this.membership.applied(e.index, e.term)
     }
     if (this.readsToServe.length > 0) this.serveReads()
   }
@@ -234,7 +283,23 @@ export class RateLimiterNode implements RateLimiterService {
   onRestore(snapshot: Snapshot): void {
     this.sm = RateLimitStateMachine.restore(snapshot.data)
     this.pending.rejectThrough(snapshot.index, new RateLimiterError('NO_QUORUM', 'replaced by a snapshot before the outcome was known'))
+    this.membership.rejectThrough(snapshot.index, new RateLimiterError('CHANGE_FAILED', 'replaced by a snapshot before the outcome was known'))
     if (this.readsToServe.length > 0) this.serveReads()
+  }
+
+  /** The configuration in effect changed: reach its members (addresses travel in the log). */
+  onConfigChange(config: ClusterConfig): void {
+    if (config.addresses === undefined) return
+    const peers: PeerAddress[] = []
+    for (const [id, text] of Object.entries(config.addresses)) {
+      const address = parseHostPort(text)
+      // Validated before it was proposed; a bad one is skipped rather than trusted.
+      if (typeof address === 'string') this.opts.logger.error({ id, address: text }, 'unusable member address in the configuration')
+      else peers.push({ id, ...address })
+    }
+    this.addresses = new Map(peers.map((p) => [p.id, formatHostPort(p)]))
+    this.opts.transport.setPeers(peers)
+    this.opts.logger.info({ voters: config.voters, learners: config.learners }, 'cluster configuration in effect')
   }
 
   /** The state machine's image at the index last applied: captured now, encoded between event-loop turns. */
@@ -274,6 +339,7 @@ export class RateLimiterNode implements RateLimiterService {
     const now = this.now()
     const noQuorum = new RateLimiterError('NO_QUORUM')
     this.pending.expire(now, (w) => w.reject(noQuorum))
+    this.membership.expire(now)
     this.awaitingLeader = expireWaiters(this.awaitingLeader, now, (w) => w.reject(new RateLimiterError('NO_LEADER')))
     for (const [ctx, batch] of this.readsInFlight) {
       if (dropExpired(batch, now, noQuorum) === 0) this.readsInFlight.delete(ctx)
@@ -412,6 +478,28 @@ function dropExpired(batch: ReadBatch, now: number, err: RateLimiterError): numb
 /** True when the request provably never left this node (the connection was refused). */
 function neverDelivered(err: unknown): boolean {
   return err instanceof RateLimiterError && err.code === 'NO_LEADER' && (err.detail ?? '').includes('ECONNREFUSED')
+}
+
+/** The core's reason for refusing a membership change, as the error a client sees. */
+function refusalError(reason: ConfChangeRefusal, leader: NodeId | null): RateLimiterError {
+  switch (reason) {
+    case 'not_leader':
+      return new RateLimiterError('NOT_LEADER', `leader is ${leader ?? 'unknown'}`)
+    case 'transferring':
+    case 'change_pending':
+    case 'not_committed_in_term':
+      return new RateLimiterError('CHANGE_IN_PROGRESS', reason)
+    case 'already_member':
+      return new RateLimiterError('MEMBER_EXISTS')
+    case 'not_learner':
+      return new RateLimiterError('NOT_LEARNER')
+    case 'not_member':
+      return new RateLimiterError('NOT_MEMBER')
+    case 'no_voters':
+      return new RateLimiterError('LAST_VOTER')
+    case 'address_required':
+      return new RateLimiterError('INVALID_ADDRESS', 'required')
+  }
 }
 
 function errorCodeOf(err: unknown): ErrorCode {

@@ -2,6 +2,7 @@
 // transport, state machine and the two HTTP apps. main.ts only calls this.
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
+import { formatHostPort } from '../address.js'
 import type { Config } from '../config.js'
 import { buildPeerApp } from '../http/peer-app.js'
 import { buildPublicApp } from '../http/public-app.js'
@@ -54,7 +55,6 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     policy: config.policy,
     requestTimeoutMs: config.requestTimeoutMs,
     transport,
-    peerAddresses: new Map(config.peers.map((p) => [p.id, `${p.host}:${p.port}`])),
     tickMs: config.tickMs,
     transferTimeoutMs: config.electionTicks * config.tickMs * 2,
     ...(config.exitAfterCommit === null
@@ -75,6 +75,8 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     raft: {
       id: config.nodeId,
       voters: config.peers.map((p) => p.id),
+      // Until the log holds a configuration; each one after carries its members' addresses.
+      addresses: Object.fromEntries(config.peers.map((p) => [p.id, formatHostPort(p)])),
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
       maxInflight: MAX_INFLIGHT,
@@ -97,6 +99,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       onRestore: (snapshot) => node.onRestore(snapshot),
       snapshotImage: () => node.snapshotImage(),
       stateEntries: () => node.stateEntries(),
+      onConfigChange: (c) => node.onConfigChange(c),
       onSnapshotEvent: (e) => {
         if (e.kind === 'send_failed') logger.warn({ to: e.to, err: e.error }, 'snapshot transfer failed; will retry')
         else logger.info(e, e.kind === 'sent' ? 'snapshot sent to follower' : 'snapshot taken, log compacted')

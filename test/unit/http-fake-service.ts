@@ -1,7 +1,7 @@
 // An in-memory RateLimiterService for HTTP tests: integer token buckets with no
 // clock, a switch to make every call fail, and a record of what was asked.
-import type { ClusterStatus, IncrementInput, RateDecision, RateLimiterService, TransferResult } from '../../src/service.js'
-import type { RaftStatus } from '../../src/raft/types.js'
+import type { ClusterStatus, IncrementInput, MembershipResult, RateDecision, RateLimiterService, TransferResult } from '../../src/service.js'
+import type { ConfChange, RaftStatus } from '../../src/raft/types.js'
 
 export class FakeRateLimiter implements RateLimiterService {
   readonly burst: number
@@ -21,7 +21,7 @@ export class FakeRateLimiter implements RateLimiterService {
     firstIndex: 1, snapshotIndex: 0, lastIndex: 43,
     persistedIndex: 43,
     voters: ['node-1', 'node-2'],
-    learners: [],
+    learners: ['node-3'],
     progress: [{ id: 'node-2', match: 42, next: 44, state: 'replicate', inflight: 1, recentActive: true }],
   }
   readonly incrementCalls: IncrementInput[] = []
@@ -57,7 +57,6 @@ export class FakeRateLimiter implements RateLimiterService {
       raft: this.raft,
       leaderAddress: '127.0.0.1:20001',
       ready: this.ready,
-      members: ['node-1', 'node-2', 'node-3'],
       buckets: this.tokens.size,
       requestIds: 0,
       ...(opts.hash === true ? { stateHash: `fake-${this.tokens.size}` } : {}),
@@ -72,6 +71,16 @@ export class FakeRateLimiter implements RateLimiterService {
     this.transferCalls.push(to)
     if (this.transferOutcome instanceof Error) throw this.transferOutcome
     return this.transferOutcome
+  }
+
+  /** What membership changes were asked for; `membershipOutcome` (or error) is what they get. */
+  readonly membershipCalls: ConfChange[] = []
+  membershipOutcome: MembershipResult | Error = { index: 50, voters: ['node-1', 'node-2'], learners: ['node-3', 'node-4'] }
+
+  async changeMembership(change: ConfChange): Promise<MembershipResult> {
+    this.membershipCalls.push(change)
+    if (this.membershipOutcome instanceof Error) throw this.membershipOutcome
+    return this.membershipOutcome
   }
 
   isReady(): boolean {

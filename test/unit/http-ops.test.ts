@@ -21,7 +21,8 @@ t.test('GET /cluster/status reports the node and raft progress in snake_case', a
     last_index: 43,
     persisted_index: 43,
     snapshot_index: 0,
-    members: ['node-1', 'node-2', 'node-3'],
+    members: ['node-1', 'node-2'],
+    learners: ['node-3'],
     buckets: 0,
     request_ids: 0,
     peers: [{ id: 'node-2', match_index: 42, next_index: 44, state: 'replicate', inflight: 1, recent_active: true }],
@@ -69,6 +70,56 @@ t.test('POST /cluster/transfer-leadership needs the cluster secret and reports t
   for (const [code, status] of [['NOT_LEADER', 409], ['UNKNOWN_NODE', 400], ['TRANSFER_FAILED', 503]] as const) {
     service.transferOutcome = new RateLimiterError(code)
     const res = await app.inject({ method: 'POST', url, headers: { 'x-cluster-secret': 'admin-secret-1' } })
+    t.equal(res.statusCode, status, `${code} -> ${status}`)
+    t.equal(res.json().error, code)
+  }
+})
+
+t.test('membership routes: secret, input checks, and what the service is asked', async (t) => {
+  const service = new FakeRateLimiter()
+  const app = buildPublicApp(service, { failMode: 'closed', clusterSecret: 'admin-secret-1' })
+  const headers = { 'x-cluster-secret': 'admin-secret-1' }
+  const add = '/cluster/members?id=node-4&address=127.0.0.1:50004'
+
+  for (const [method, url] of [['POST', add], ['POST', '/cluster/members/node-4/promote'], ['DELETE', '/cluster/members/node-3']] as const) {
+    const res = await app.inject({ method, url, headers: { 'x-cluster-secret': 'wrong-wrong-wrong' } })
+    t.equal(res.statusCode, 401, `${method} ${url} needs the secret`)
+  }
+  t.same(service.membershipCalls, [], 'nothing was asked without the secret')
+
+  const added = await app.inject({ method: 'POST', url: add, headers })
+  t.equal(added.statusCode, 200)
+  t.same(added.json(), { result: true, index: 50, members: ['node-1', 'node-2'], learners: ['node-3', 'node-4'] })
+  await app.inject({ method: 'POST', url: '/cluster/members/node-4/promote', headers })
+  await app.inject({ method: 'DELETE', url: '/cluster/members/node-3', headers })
+  t.same(service.membershipCalls, [
+    { type: 'add_learner', id: 'node-4', address: '127.0.0.1:50004' },
+    { type: 'promote', id: 'node-4' },
+    { type: 'remove', id: 'node-3' },
+  ])
+
+  const bad: [string, string, string][] = [
+    ['POST', '/cluster/members?id=node-4', 'INVALID_ADDRESS'],
+    ['POST', '/cluster/members?address=h:1', 'INVALID_NODE_ID'],
+    ['POST', '/cluster/members?id=no%20spaces&address=h:1', 'INVALID_NODE_ID'],
+    ['POST', '/cluster/members?id=node-4&address=h:1&extra=1', 'UNKNOWN_PARAMETER'],
+    ['POST', '/cluster/members/node-4/promote?x=1', 'UNKNOWN_PARAMETER'],
+    ['DELETE', `/cluster/members/${'n'.repeat(65)}`, 'INVALID_NODE_ID'],
+  ]
+  for (const [method, url, code] of bad) {
+    const res = await app.inject({ method: method as 'POST' | 'DELETE', url, headers })
+    t.equal(res.statusCode, 400, `${method} ${url}`)
+    t.equal(res.json().error, code)
+  }
+  t.equal(service.membershipCalls.length, 3, 'refused input never reaches the service')
+
+  const refusals = [
+    ['NOT_LEADER', 409], ['MEMBER_EXISTS', 409], ['NOT_MEMBER', 404], ['NOT_LEARNER', 409], ['LAST_VOTER', 409],
+    ['CHANGE_IN_PROGRESS', 409], ['LEARNER_BEHIND', 409], ['INVALID_ADDRESS', 400], ['CHANGE_FAILED', 503],
+  ] as const
+  for (const [code, status] of refusals) {
+    service.membershipOutcome = new RateLimiterError(code)
+    const res = await app.inject({ method: 'POST', url: add, headers })
     t.equal(res.statusCode, status, `${code} -> ${status}`)
     t.equal(res.json().error, code)
   }
