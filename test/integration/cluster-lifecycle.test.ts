@@ -5,38 +5,15 @@
 import t from 'tap'
 import { checkHistory, tokenBucketModel, type Op } from '../../src/check/index.js'
 import { startCluster, waitFor, type ProcCluster } from '../../scripts/cluster-proc.js'
+import { agreedLeaderTerm, getJson, nodeStatus } from './http-helpers.js'
 
 // One token a day: nothing refills during the test, so remaining_quota is an exact count.
 const BURST = 20
 const POLICY = { refill: 1, windowMs: 86_400_000, burst: BURST }
 const ENV = { RATE_LIMIT: '1', RATE_LIMIT_WINDOW_SEC: '86400', RATE_LIMIT_BURST: String(BURST), LOG_LEVEL: 'warn' }
 
-interface Status {
-  node: string
-  role: string
-  term: number
-  leader: string | null
-  applied_index: number
-  commit_index: number
-}
-
 const history: Op[] = []
 let opId = 0
-
-async function getJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) })
-  const text = await res.text()
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), headers: res.headers }
-}
-
-async function status(c: ProcCluster, name: string): Promise<Status | null> {
-  try {
-    const r = await getJson(`${c.url(name)}/cluster/status`)
-    return r.status === 200 ? (r.body as unknown as Status) : null
-  } catch {
-    return null
-  }
-}
 
 /** An increment recorded in the history: unknown when the cluster could not answer. */
 async function increment(c: ProcCluster, name: string, key: string, client: string): Promise<number> {
@@ -66,14 +43,6 @@ async function check(c: ProcCluster, name: string, key: string, client: string):
   return remaining
 }
 
-async function agreedLeader(c: ProcCluster, names: readonly string[]): Promise<{ leader: string; term: number } | null> {
-  const all = await Promise.all(names.map((n) => status(c, n)))
-  const first = all[0]
-  if (first === null || first === undefined || first.leader === null) return null
-  for (const s of all) if (s === null || s.leader !== first.leader || s.term !== first.term) return null
-  return { leader: first.leader, term: first.term }
-}
-
 t.test('a three-process cluster', async (t) => {
   const c = await startCluster({ nodes: 3, env: ENV })
   t.teardown(() => c.stop({ removeData: true }))
@@ -89,7 +58,7 @@ t.test('a three-process cluster', async (t) => {
       return up.every(Boolean)
     }, 15_000, { intervalMs: 20 })
     const listening = performance.now()
-    const agreed = await waitFor(() => agreedLeader(c, names), 10_000, { intervalMs: 20 })
+    const agreed = await waitFor(() => agreedLeaderTerm(c, names), 10_000, { intervalMs: 20 })
     const elapsed = performance.now() - listening
     t.ok(agreed !== null, `leader ${agreed?.leader} in term ${agreed?.term}`)
     t.ok(elapsed < 3000, `agreed ${Math.round(elapsed)} ms after all nodes listened (${Math.round(performance.now() - started)} ms after spawning)`)
@@ -168,7 +137,7 @@ t.test('a three-process cluster', async (t) => {
   })
 
   await t.test('kill -9 of the leader: a new leader within 2 s, nothing acknowledged lost', async (t) => {
-    const before = await agreedLeader(c, names)
+    const before = await agreedLeaderTerm(c, names)
     if (before === null) throw new Error('no agreed leader')
     const key = 'failover-key'
     // Some acknowledged increments before the crash.
@@ -189,7 +158,7 @@ t.test('a three-process cluster', async (t) => {
       }
     })
     const next = await waitFor(async () => {
-      const a = await agreedLeader(c, survivors)
+      const a = await agreedLeaderTerm(c, survivors)
       return a !== null && a.leader !== before.leader ? a : null
     }, 10_000, { intervalMs: 20 })
     const electedAfter = performance.now() - killedAt
@@ -219,7 +188,7 @@ t.test('a three-process cluster', async (t) => {
     await c.startNode(down[0] as string)
     await c.waitReady(10_000)
     const equal = await waitFor(async () => {
-      const all = await Promise.all(names.map((n) => status(c, n)))
+      const all = await Promise.all(names.map((n) => nodeStatus(c, n)))
       if (all.some((s) => s === null)) return null
       const applied = new Set(all.map((s) => s?.applied_index))
       return applied.size === 1 ? all : null
@@ -244,7 +213,7 @@ t.test('a three-process cluster', async (t) => {
   })
 
   await t.test('SIGTERM on the leader under load hands leadership over: no 503, no election timeout', async (t) => {
-    const before = await agreedLeader(c, names)
+    const before = await agreedLeaderTerm(c, names)
     if (before === null) throw new Error('no agreed leader')
     const others = names.filter((n) => n !== before.leader)
     const codes: number[] = []
@@ -258,7 +227,7 @@ t.test('a three-process cluster', async (t) => {
     const sentAt = performance.now()
     const exit = c.stopNode(before.leader, 10_000)
     const next = await waitFor(async () => {
-      const a = await agreedLeader(c, others)
+      const a = await agreedLeaderTerm(c, others)
       return a !== null && a.leader !== before.leader ? a : null
     }, 10_000, { intervalMs: 10 })
     const movedAfter = performance.now() - sentAt

@@ -39,13 +39,18 @@ export async function nodeStatus(c: ProcCluster, name: string, hash = false): Pr
   }
 }
 
-/** The leader's name once every listed node agrees on it and its term, else null. */
-export async function agreedLeader(c: ProcCluster, names: readonly string[]): Promise<string | null> {
+/** The leader and its term once every listed node agrees on both, else null. */
+export async function agreedLeaderTerm(c: ProcCluster, names: readonly string[]): Promise<{ leader: string; term: number } | null> {
   const all = await Promise.all(names.map((n) => nodeStatus(c, n)))
   const first = all[0]
   if (first === null || first === undefined || first.leader === null) return null
   for (const s of all) if (s === null || s.leader !== first.leader || s.term !== first.term) return null
-  return first.leader
+  return { leader: first.leader, term: first.term }
+}
+
+/** The leader's name once every listed node agrees on it and its term, else null. */
+export async function agreedLeader(c: ProcCluster, names: readonly string[]): Promise<string | null> {
+  return (await agreedLeaderTerm(c, names))?.leader ?? null
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

@@ -15,18 +15,10 @@ import {
   waitFor,
 } from '../../scripts/cluster-proc.js'
 import { busyPorts } from '../../scripts/ports.mjs'
+import { alive } from '../support/process.js'
 
 const FAKE = path.join(REPO_ROOT, 'scripts', 'testing', 'fake-node.mjs')
 const LOCK_DIR = path.join(os.tmpdir(), 'ratelimiter-ports')
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function getJson(url: string): Promise<Record<string, string>> {
   const res = await fetch(url)

@@ -7,6 +7,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { getFreePortBase, portsFor, releasePorts, REPO_ROOT, waitFor } from '../../scripts/cluster-proc.js'
+import { alive } from '../support/process.js'
 
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'cluster.mjs')
 const FAKE = path.join(REPO_ROOT, 'scripts', 'testing', 'fake-node.mjs')
@@ -16,15 +17,6 @@ interface Run {
   out: () => string
   err: () => string
   exit: Promise<number | null>
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 async function runScript(

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { InstallSnapshot, Message } from '../../src/raft/types.js'
+import type { InstallSnapshot, Message, RaftConfig } from '../../src/raft/types.js'
 import { RaftNet } from '../support/raft-net.js'
 
 const ids = ['n1', 'n2', 'n3']
@@ -9,6 +9,22 @@ function proposeMany(net: RaftNet, leader: string, from: number, n: number): voi
 }
 
 const expected = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`)
+
+/**
+ * n1 leads and commits c0..c<before+missed-1>; n3 is down for the last `missed`
+ * of them, which n1 then compacts away. n3 is restarted but not yet ticked: it
+ * can catch up only through a snapshot.
+ */
+function n3BehindLeaderSnapshot(before: number, missed: number, overrides: Partial<RaftConfig> = {}): RaftNet {
+  const net = new RaftNet(ids, overrides)
+  net.elect('n1')
+  proposeMany(net, 'n1', 0, before)
+  net.crash('n3')
+  proposeMany(net, 'n1', before, missed)
+  net.compact('n1')
+  net.start('n3')
+  return net
+}
 
 t.test('compaction drops applied entries and a restart resumes from the snapshot plus the tail', async (t) => {
   const net = new RaftNet(ids)
@@ -42,13 +58,7 @@ t.test('compact refuses what the state machine has not applied', async (t) => {
 })
 
 t.test('a follower behind the leader\'s snapshot catches up by InstallSnapshot and replicates after it', async (t) => {
-  const net = new RaftNet(ids)
-  net.elect('n1')
-  proposeMany(net, 'n1', 0, 5)
-  net.crash('n3')
-  proposeMany(net, 'n1', 5, 30)
-  net.compact('n1')
-  net.start('n3')
+  const net = n3BehindLeaderSnapshot(5, 30)
   net.tickAll(5)
   t.equal(net.installs.get('n3'), 1, 'exactly one snapshot installed')
   proposeMany(net, 'n1', 35, 5)
@@ -110,13 +120,7 @@ t.test('a wiped node does not vote until it has caught up (its empty log must no
 
 t.test('a lost snapshot is sent again: at once when the driver reports it, else after the timeout', async (t) => {
   for (const report of [true, false]) {
-    const net = new RaftNet(ids, { snapshotTimeoutTicks: 30 })
-    net.elect('n1')
-    proposeMany(net, 'n1', 0, 10)
-    net.crash('n3')
-    proposeMany(net, 'n1', 10, 10)
-    net.compact('n1')
-    net.start('n3')
+    const net = n3BehindLeaderSnapshot(10, 10, { snapshotTimeoutTicks: 30 })
     // Drop every snapshot message once.
     let dropped = 0
     const deliver = net.deliver.bind(net)
@@ -189,13 +193,7 @@ t.test('a snapshot from a deposed leader is refused with the newer term', async 
 })
 
 t.test('a follower that installed a snapshot takes part in elections on the snapshot\'s last term and index', async (t) => {
-  const net = new RaftNet(ids)
-  net.elect('n1')
-  proposeMany(net, 'n1', 0, 5)
-  net.crash('n3')
-  proposeMany(net, 'n1', 5, 5)
-  net.compact('n1')
-  net.start('n3')
+  const net = n3BehindLeaderSnapshot(5, 5)
   net.tickAll(4)
   const st3 = net.node('n3').status()
   t.equal(st3.snapshotIndex, st3.lastIndex, 'n3 holds only the snapshot')
