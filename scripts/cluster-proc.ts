@@ -183,7 +183,7 @@ export async function waitFor<T>(
   fn: () => T | Promise<T>,
   timeoutMs = 10_000,
   opts: WaitForOptions = {},
-): Promise<Awaited<T>> {
+): Promise<NonNullable<Awaited<T>>> {
   const interval = opts.intervalMs ?? 100
   const deadline = Date.now() + timeoutMs
   let lastError: unknown

@@ -31,11 +31,14 @@ export interface DriverHooks {
   /** Snapshot events worth a log line: taken locally, sent to a follower, or failed to send. */
   onSnapshotEvent?(event: SnapshotEvent): void
   /**
-   * The configuration in effect: once at start, then whenever the log's latest
-   * one changes (appended, truncated away, or from a snapshot). Runs before any
-   * message of that configuration is sent, so the transport can reach new members.
+   * Once at start, then whenever either changes: `latest` is the configuration
+   * in effect (the log's latest, from the moment it is appended), `applied` the
+   * one as of the applied index. Runs before any message of `latest` is sent, so
+   * the transport can reach new members; a removed member stays reachable until
+   * its removal is applied (a leader that removed itself still needs the
+   * replies that commit that).
    */
-  onConfigChange?(config: ClusterConfig): void
+  onConfigChange?(latest: ClusterConfig, applied: ClusterConfig): void
 }
 
 export type SnapshotEvent =
@@ -80,7 +83,8 @@ export class RaftDriver {
   private readonly now: () => number
   /** Followers a snapshot is being streamed to; one transfer per follower at a time. */
   private readonly sendingSnapshot = new Set<NodeId>()
-  private config: ClusterConfig | null = null
+  private latestConfig: ClusterConfig | null = null
+  private appliedConfig: ClusterConfig | null = null
 
   constructor(opts: DriverOptions) {
     this.core = new RaftCore({ ...opts.raft, random: opts.random ?? Math.random }, opts.restored)
@@ -169,10 +173,12 @@ export class RaftDriver {
   }
 
   private syncConfig(): void {
-    const c = this.core.clusterConfig
-    if (c === this.config) return
-    this.config = c
-    this.hooks.onConfigChange?.(c)
+    const latest = this.core.clusterConfig
+    const applied = this.core.configAt(this.core.appliedIndex) ?? latest
+    if (latest === this.latestConfig && applied === this.appliedConfig) return
+    this.latestConfig = latest
+    this.appliedConfig = applied
+    this.hooks.onConfigChange?.(latest, applied)
   }
 
   /** The parts of a Ready that do not wait for its write. */

@@ -57,6 +57,7 @@ export class RateLimiterNode implements RateLimiterService {
   private shuttingDown = false
   /** Raft (peer) address of every member, from the configuration in effect. */
   private addresses: ReadonlyMap<NodeId, string> = new Map()
+  private loggedConfig: ClusterConfig | null = null
   private readonly membership: MembershipChanges
 
   /** Increments waiting for a leader to be known, or for the next propose batch. */
@@ -229,17 +230,9 @@ export class RateLimiterNode implements RateLimiterService {
   /** Refuse new work; fail what is waiting. */
   shutdown(): void {
     this.shuttingDown = true
-    const err = new RateLimiterError('SHUTTING_DOWN')
-    for (const r of [...this.awaitingLeader, ...this.toPropose, ...this.toForward]) r.reject(err)
-    this.awaitingLeader = []
-    this.toPropose = []
-    this.toForward = []
+    this.rejectWaitingWork(new RateLimiterError('SHUTTING_DOWN'))
     // Already in the log: they may still commit, so their outcome is unknown, not refused.
     this.pending.rejectAll(new RateLimiterError('NO_QUORUM', 'node stopped before the outcome was known'))
-    for (const b of this.readsInFlight.values()) for (const x of b.waiters) x.w.reject(err)
-    this.readsInFlight.clear()
-    for (const b of this.readsToServe) for (const x of b.waiters) x.w.reject(err)
-    this.readsToServe = []
     this.membership.rejectAll(new RateLimiterError('CHANGE_FAILED', 'node stopped before the outcome was known'))
   }
 
@@ -287,19 +280,44 @@ export class RateLimiterNode implements RateLimiterService {
     if (this.readsToServe.length > 0) this.serveReads()
   }
 
-  /** The configuration in effect changed: reach its members (addresses travel in the log). */
-  onConfigChange(config: ClusterConfig): void {
-    if (config.addresses === undefined) return
+  /**
+   * Reach every member of the configuration in effect and of the applied one
+   * (addresses travel in the log); see DriverHooks.onConfigChange.
+   */
+  onConfigChange(latest: ClusterConfig, applied: ClusterConfig): void {
+    // The latest address wins for a member that moved.
+    const book = { ...(applied.addresses ?? {}), ...(latest.addresses ?? {}) }
     const peers: PeerAddress[] = []
-    for (const [id, text] of Object.entries(config.addresses)) {
+    for (const [id, text] of Object.entries(book)) {
       const address = parseHostPort(text)
       // Validated before it was proposed; a bad one is skipped rather than trusted.
       if (typeof address === 'string') this.opts.logger.error({ id, address: text }, 'unusable member address in the configuration')
       else peers.push({ id, ...address })
     }
+    if (peers.length === 0) return
     this.addresses = new Map(peers.map((p) => [p.id, formatHostPort(p)]))
     this.opts.transport.setPeers(peers)
-    this.opts.logger.info({ voters: config.voters, learners: config.learners }, 'cluster configuration in effect')
+    if (latest !== this.loggedConfig) {
+      this.loggedConfig = latest
+      this.opts.logger.info({ voters: latest.voters, learners: latest.learners }, 'cluster configuration in effect')
+      // Removed: no leader sends this node the log again, so its reads could never
+      // be served and its waiting increments never reach one. Proposals already
+      // in the log keep their outcome.
+      if (!isMember(latest, this.opts.id)) this.rejectWaitingWork(new RateLimiterError('REMOVED'))
+    }
+  }
+
+  /** Fails every increment not yet in the log and every read: none of them took effect. */
+  private rejectWaitingWork(err: RateLimiterError): void {
+    for (const r of [...this.awaitingLeader, ...this.toPropose, ...this.toForward]) r.reject(err)
+    this.awaitingLeader = []
+    this.toPropose = []
+    this.toForward = []
+    for (const b of [...this.readsInFlight.values(), ...this.readsToServe]) for (const x of b.waiters) x.w.reject(err)
+    this.readsInFlight.clear()
+    this.readsToServe = []
+    if (this.nextRead !== null) for (const x of this.nextRead.waiters) x.w.reject(err)
+    this.nextRead = null
   }
 
   /** The state machine's image at the index last applied: captured now, encoded between event-loop turns. */
@@ -425,8 +443,8 @@ export class RateLimiterNode implements RateLimiterService {
           const o = outcomes[i]
           if (o === undefined) req.reject(new RateLimiterError('INTERNAL', 'short forward answer'))
           else if (o.ok) req.resolve(o.decision)
-          // The peer proposed nothing (not leader, or stopping): wait for the next leader.
-          else if ((o.code === 'NO_LEADER' || o.code === 'SHUTTING_DOWN') && req.deadline > this.now()) this.awaitingLeader.push(req)
+          // The peer proposed nothing (not leader, stopping, or removed): wait for the next leader.
+          else if ((o.code === 'NO_LEADER' || o.code === 'SHUTTING_DOWN' || o.code === 'REMOVED') && req.deadline > this.now()) this.awaitingLeader.push(req)
           else req.reject(new RateLimiterError(o.code))
         }
       },

@@ -147,6 +147,9 @@ export class RaftCore {
     if (this.role !== 'leader') return { ok: false, leader: this.leader }
     // During a transfer new entries would only delay the transferee catching up.
     if (this.transferee !== null) return { ok: false, leader: this.transferee }
+    // A leader removing itself takes nothing new: once the change commits it no
+    // longer learns what commits after it, so it could never answer those.
+    if (!this.voter) return { ok: false, leader: null }
     const firstIndex = this.log.lastIndex() + 1
     const entries: Entry[] = new Array<Entry>(data.length)
     for (let i = 0; i < data.length; i++) {
@@ -862,6 +865,11 @@ export class RaftCore {
   /** A leader that removed itself leads until that change commits, then steps down (thesis §4.2.2). */
   private stepDownIfRemoved(): void {
     if (this.role === 'leader' && !this.voter && this.log.committed >= this.log.configIndex()) {
+      // Hand over like a transfer, so the cluster needs no election timeout:
+      // a voter holding our whole log may campaign at once.
+      const last = this.log.lastIndex()
+      const heir = [...this.progress.values()].find((pr) => pr.match === last && this.conf.voters.includes(pr.id))
+      if (heir !== undefined) this.send({ type: 'timeout_now', to: heir.id })
       this.becomeFollower(this.term, null)
     }
   }

@@ -161,6 +161,19 @@ t.test('a leader that removes itself leads until the change commits, then steps 
   for (const id of ['n2', 'n3']) t.same(net.appliedData(id), expected(4), `${id} has everything`)
 })
 
+t.test('a leader removing itself takes no new commands and, once removed, hands over without an election timeout', async (t) => {
+  const net = new RaftNet(ids)
+  net.elect('n1')
+  proposeMany(net, 'n1', 0, 2)
+  const r = net.node('n1').proposeConfChange({ type: 'remove', id: 'n1' })
+  t.ok(r.ok)
+  t.same(net.node('n1').propose(['late']), { ok: false, leader: null }, 'refused: it would never learn that it committed')
+  net.stabilize()
+  t.equal(net.node('n1').currentRole, 'follower', 'stepped down once the change committed')
+  t.equal(net.leaders().length, 1, 'a new leader without a single tick')
+  t.ok(['n2', 'n3'].includes(net.leaders()[0] ?? ''), 'among the remaining voters')
+})
+
 t.test('refusals', async (t) => {
   const net = new RaftNet(ids)
   net.elect('n1')
