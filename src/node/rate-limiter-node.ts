@@ -8,7 +8,7 @@ import { isMember } from '../raft/config.js'
 import type { ClusterConfig, ConfChange, ConfChangeRefusal, Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
 import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy } from '../ratelimit/index.js'
 import type { ClusterStatus, IncrementInput, MembershipResult, RateDecision, RateLimiterService, TransferResult } from '../service.js'
-import type { ForwardOutcome, PeerAddress, Transport } from '../transport/port.js'
+import { neverSent, type ForwardOutcome, type PeerAddress, type Transport } from '../transport/port.js'
 import { expireWaiters, type Waiter } from './deadline-queue.js'
 import { toRateDecision } from './decision-view.js'
 import { MembershipChanges } from './membership-changes.js'
@@ -454,7 +454,7 @@ export class RateLimiterNode implements RateLimiterService {
         for (const r of batch) {
           // A refused connection never reached the leader: wait for the next one.
           // Anything else has an unknown outcome and is never retried blindly.
-          if (neverDelivered(err) && r.deadline > now) this.awaitingLeader.push(r)
+          if (neverSent(err) && r.deadline > now) this.awaitingLeader.push(r)
           else r.reject(e)
         }
       },
@@ -493,10 +493,6 @@ function dropExpired(batch: ReadBatch, now: number, err: RateLimiterError): numb
   return live.length
 }
 
-/** True when the request provably never left this node (the connection was refused). */
-function neverDelivered(err: unknown): boolean {
-  return err instanceof RateLimiterError && err.code === 'NO_LEADER' && (err.detail ?? '').includes('ECONNREFUSED')
-}
 
 /** The core's reason for refusing a membership change, as the error a client sees. */
 function refusalError(reason: ConfChangeRefusal, leader: NodeId | null): RateLimiterError {

@@ -122,6 +122,16 @@ export class PeerLink {
     await Promise.all([this.raftPool.destroy(), this.forwardPool.destroy()])
   }
 
+  /**
+   * The peer left the membership: send nothing new, but let requests already
+   * on the wire finish (a forwarded increment there has an answer coming).
+   */
+  async retire(): Promise<void> {
+    this.closed = true
+    this.outbox.close()
+    await Promise.all([this.raftPool.close(), this.forwardPool.close()])
+  }
+
   private async postBatch(batch: Message[]): Promise<boolean> {
     try {
       const { statusCode, body } = await this.raftPool.request({

@@ -1,6 +1,6 @@
 // The port the node driver uses to talk to its peers. Adapters (undici today)
 // implement it; driver tests can use an in-memory fake.
-import type { ErrorCode } from '../errors.js'
+import { RateLimiterError, type ErrorCode } from '../errors.js'
 import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput, RateDecision } from '../service.js'
 
@@ -8,6 +8,19 @@ export interface PeerAddress {
   readonly id: NodeId
   readonly host: string
   readonly port: number
+}
+
+/** Detail of a forward to a node the transport has no link to (not, or no longer, a member). */
+export const UNKNOWN_PEER = 'is not a known peer'
+
+/**
+ * True when a forward provably never left this node (the connection was
+ * refused, or there is no link to that node): it may be sent elsewhere.
+ */
+export function neverSent(err: unknown): boolean {
+  if (!(err instanceof RateLimiterError) || err.code !== 'NO_LEADER') return false
+  const detail = err.detail ?? ''
+  return detail.includes('ECONNREFUSED') || detail.endsWith(UNKNOWN_PEER)
 }
 
 export type ForwardOutcome =

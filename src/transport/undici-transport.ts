@@ -5,7 +5,7 @@ import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { originOf, PeerLink, type PeerLinkOptions, type PeerLinkStats, type TransportLogger } from './peer-link.js'
 import { DEFAULT_SNAPSHOT_CHUNK_BYTES, FROM_HEADER, SECRET_HEADER } from './peer-protocol.js'
-import type { ForwardOutcome, PeerAddress, Transport } from './port.js'
+import { UNKNOWN_PEER, type ForwardOutcome, type PeerAddress, type Transport } from './port.js'
 import { SnapshotSender } from './snapshot-sender.js'
 
 export type { PeerLinkStats, TransportLogger } from './peer-link.js'
@@ -84,9 +84,10 @@ export class UndiciTransport implements Transport {
     for (const [id, link] of this.links) {
       const next = wanted.get(id)
       if (next !== undefined && originOf(next) === link.origin) continue
-      // Gone, or moved to another address: what was queued for the old one is dropped.
+      // Gone, or moved to another address: what was queued for the old one is
+      // dropped; what is on the wire still gets its answer.
       this.links.delete(id)
-      void link.close()
+      void link.retire()
       const sender = this.snapshotSenders.get(id)
       this.snapshotSenders.delete(id)
       void sender?.close()
@@ -126,7 +127,7 @@ export class UndiciTransport implements Transport {
   forward(to: NodeId, inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
     if (this.closed) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
     const link = this.links.get(to)
-    if (link === undefined) return Promise.reject(new RateLimiterError('NO_LEADER', `${to} is not a known peer`))
+    if (link === undefined) return Promise.reject(new RateLimiterError('NO_LEADER', `${to} ${UNKNOWN_PEER}`))
     return link.forward(inputs)
   }
 
