@@ -38,7 +38,7 @@ function every(sim: Simulation, prng: Prng, lo: number, hi: number, f: () => voi
 
 const electionMs = (sim: Simulation): number => sim.cfg.electionTicks * sim.cfg.tickMs
 
-const quorum = (sim: Simulation): number => Math.floor(sim.ids.length / 2) + 1
+const quorum = (sim: Simulation): number => Math.floor(sim.voterIds().length / 2) + 1
 
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   random: {
@@ -192,11 +192,12 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   'no-quorum': {
     about: 'a majority is down: nothing is acknowledged; progress resumes once it restarts',
     plan: (sim, prng) => {
-      const down = sim.ids.length - quorum(sim) + 1
       const start = 1000
       const end = 2000
       sim.queue.at(start, () => {
-        for (const id of prng.shuffle(sim.ids).slice(0, down)) sim.crashFor(id, end - start)
+        const voters = sim.voterIds()
+        const down = voters.length - quorum(sim) + 1
+        for (const id of prng.shuffle(voters).slice(0, down)) sim.crashFor(id, end - start)
       })
       let resumed = false
       sim.opWatchers.push((op) => {

@@ -48,7 +48,10 @@ type CoreTuning = Pick<
 
 export interface SimConfig extends CoreTuning {
   readonly seed: number
+  /** Voters of the initial configuration. */
   readonly nodes: number
+  /** Extra nodes outside the initial configuration, started as joining nodes (ids after the voters'). */
+  readonly spares: number
   readonly scenario: string
   readonly bugs: readonly AnyBug[]
   readonly trace: TraceMode
