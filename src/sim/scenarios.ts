@@ -4,6 +4,7 @@
 import type { NodeId } from '../raft/types.js'
 import { fireFault, followers, scheduleRandomFaults, type FaultKind } from './faults.js'
 import type { Prng } from './prng.js'
+import { growShrink } from './scenario-grow-shrink.js'
 import type { Simulation } from './simulation.js'
 import type { SimNode } from './sim-node.js'
 import { CRASH_POINTS, SimViolation, type SimConfig } from './types.js'
@@ -429,6 +430,8 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       })
     },
   },
+
+  'grow-shrink': growShrink,
 }
 
 export const SCENARIO_NAMES = Object.keys(SCENARIOS)

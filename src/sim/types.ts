@@ -17,6 +17,7 @@ export const RAFT_BUGS: readonly Bug[] = [
   'vote_not_persisted_before_reply',
   'append_acked_before_sync',
   'follower_reads_locally',
+  'overlapping_conf_changes',
 ]
 export type AnyBug = Bug | SimBug
 

@@ -21,6 +21,13 @@ const CASES: readonly Case[] = [
   { bug: 'apply_reads_local_clock', scenario: 'random', caughtBy: ['replica-state-hash'], budget: 20 },
   { bug: 'messages_wait_for_disk', scenario: 'slow-disk', caughtBy: ['slow-disk-no-election'], budget: 20 },
   { bug: 'snapshot_not_restored', scenario: 'snapshot-catchup', caughtBy: ['replica-state-hash', 'linearizability', 'admission'], budget: 20 },
+  {
+    bug: 'overlapping_conf_changes',
+    scenario: 'grow-shrink',
+    // Two configurations without a common majority: two leaders commit apart, or a removed voter campaigns on.
+    caughtBy: ['leader-completeness', 'committed-entry-changed', 'election-safety', 'state-machine-safety', 'removed-node-disrupts', 'linearizability', 'durability'],
+    budget: 10,
+  },
 ]
 
 for (const c of CASES) {
