@@ -25,8 +25,8 @@ export interface OperatorOptions {
 export class MembershipOperator {
   /** Spares named in an accepted add_learner: from then on they may hold a log. */
   readonly added = new Set<NodeId>()
-  /** Nodes whose removal is committed. */
-  readonly removed = new Set<NodeId>()
+  /** Nodes whose removal is committed, with their term when it was noted (-1: down). */
+  readonly removed = new Map<NodeId, number>()
   readonly refusals = new Map<string, number>()
   peakVoters: number
   accepted = 0
@@ -146,7 +146,7 @@ export class MembershipOperator {
     if (!this.grown) return
     for (const id of this.sim.ids) {
       if (this.removed.has(id) || c.voters.includes(id) || c.learners.includes(id)) continue
-      this.removed.add(id)
+      this.removed.set(id, this.sim.node(id).core?.currentTerm ?? -1)
       if (this.prng.chance(this.opts.retire)) this.sim.queue.after(this.prng.int(50, 500), () => this.sim.retire(id))
     }
   }
