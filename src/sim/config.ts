@@ -7,6 +7,7 @@ export function defaultConfig(seed: number, nodes: number): SimConfig {
   return {
     seed,
     nodes,
+    spares: 0,
     scenario: 'random',
     bugs: [],
     trace: 'off',

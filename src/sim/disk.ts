@@ -4,6 +4,7 @@
 // one sync, not by a growing backlog. A power loss forgets every write not yet
 // synced, so a restart sees exactly the synced state.
 import type { Entry, HardState, Snapshot } from '../raft/types.js'
+import { DurableHistory } from './durable-history.js'
 import type { EventQueue } from './event-queue.js'
 
 interface PendingWrite {
@@ -36,6 +37,8 @@ export class SimDisk {
   lost = 0
   /** Syncs completed (batches), over the disk's life. */
   syncs = 0
+  /** Everything ever synced here, for the quorum checks. */
+  readonly history = new DurableHistory()
 
   /** `latency()` is drawn when a sync starts, so it reflects the disk's speed at that moment. */
   constructor(
@@ -84,6 +87,7 @@ export class SimDisk {
   }
 
   private store(w: PendingWrite): void {
+    this.record(w)
     if (w.snapshot !== null) {
       const from = this.snapIndex
       if (w.replace) {
@@ -99,6 +103,12 @@ export class SimDisk {
     if (first === undefined) return
     this.entries.length = Math.max(0, Math.min(this.entries.length, first.index - 1 - this.snapIndex))
     for (const e of w.entries) this.entries.push(e)
+  }
+
+  private record(w: PendingWrite): void {
+    if (w.snapshot !== null) this.history.recordSnapshot(w.snapshot.index)
+    if (w.hardState !== null) this.history.recordHardState(w.hardState)
+    this.history.recordEntries(w.entries)
   }
 
   private get snapIndex(): number {

@@ -1,6 +1,7 @@
 // Fault actions and the generic random schedule: each seed picks a few fault
 // kinds and fires them at random times during the workload. Decisions that
-// depend on the cluster (who leads now) are taken when the fault fires.
+// depend on the cluster (who leads now, who votes now) are taken when the
+// fault fires, from the current configuration rather than the initial one.
 import type { NodeId } from '../raft/types.js'
 import type { Prng } from './prng.js'
 import type { Simulation } from './simulation.js'
@@ -23,9 +24,10 @@ export type FaultKind = (typeof FAULT_KINDS)[number]
 
 const HOUR = 3_600_000
 
+/** The current voters other than the leader. */
 export function followers(sim: Simulation): NodeId[] {
   const l = sim.leader()
-  return sim.ids.filter((id) => id !== l?.id)
+  return sim.voterIds().filter((id) => id !== l?.id)
 }
 
 /** Fires one fault of `kind` now; faults with a duration schedule their own end. */
@@ -43,9 +45,14 @@ export function fireFault(sim: Simulation, prng: Prng, kind: FaultKind): void {
       if (leader !== null) sim.armCrash(leader.id, 'before-entries-write', prng.int(50, 500), true)
       return
     case 'partition': {
-      const shuffled = prng.shuffle(ids)
-      const cut = prng.int(1, Math.floor((ids.length - 1) / 2))
-      sim.partition([shuffled.slice(0, cut), shuffled.slice(cut)])
+      // A minority of the voters on one side; nodes outside the configuration land on either.
+      const voters = sim.voterIds()
+      const shuffled = prng.shuffle(voters)
+      const cut = prng.int(1, Math.floor((voters.length - 1) / 2))
+      const minority = shuffled.slice(0, cut)
+      const rest = shuffled.slice(cut)
+      for (const id of ids) if (!voters.includes(id)) (prng.chance(0.5) ? minority : rest).push(id)
+      sim.partition([minority, rest])
       sim.queue.after(prng.int(200, 1000), () => sim.heal())
       return
     }
@@ -90,11 +97,15 @@ export function fireFault(sim: Simulation, prng: Prng, kind: FaultKind): void {
       return
     case 'wipe-disk': {
       // Raft survives losing a minority's data, one node at a time: only wipe
-      // a follower while every node is up and has applied the leader's commit.
+      // a follower while every member is up and has applied the leader's
+      // commit, and no membership change is under way.
       const commit = leader?.core?.status().commit ?? -1
-      const caughtUp = sim.nodes.every((n) => n.alive && n.core !== null && n.applied >= commit)
+      const caughtUp = sim.memberIds().every((id) => {
+        const n = sim.node(id)
+        return n.alive && n.core !== null && n.applied >= commit
+      })
       const to = followers(sim)
-      if (leader !== null && caughtUp && to.length > 0) sim.wipeFor(prng.pick(to), prng.int(50, 800))
+      if (leader !== null && caughtUp && !sim.changePending() && to.length > 0) sim.wipeFor(prng.pick(to), prng.int(50, 800))
       return
     }
   }
@@ -112,6 +123,6 @@ export function scheduleRandomFaults(sim: Simulation, prng: Prng, kinds: readonl
   return [...kinds]
 }
 
-function pickKinds(prng: Prng): FaultKind[] {
+export function pickKinds(prng: Prng): FaultKind[] {
   return prng.shuffle(FAULT_KINDS).slice(0, prng.int(2, 5))
 }

@@ -8,9 +8,14 @@
 //    a later term; a committed index never changes its entry;
 //  - state machine safety: the same (index, term, data) is applied at each index on
 //    every node, applied indexes move by exactly one within a node's life;
-//  - replicas' state hashes are equal at equal applied index.
+//  - replicas' state hashes are equal at equal applied index;
+//  - with disks to read (quorum-checks.ts): a new leader holds durable votes of a
+//    majority of its configuration's voters, and what a leader commits is synced
+//    on a majority of them.
+import { decodeConfig } from '../raft/config.js'
 import type { RaftCore } from '../raft/core.js'
-import type { Entry, Ready } from '../raft/types.js'
+import type { ClusterConfig, Entry, Ready } from '../raft/types.js'
+import { checkCommitQuorum, checkElectionQuorum, type HistoryOf } from './quorum-checks.js'
 import type { NodeObserver, SimNode } from './sim-node.js'
 import { SimViolation } from './types.js'
 
@@ -44,9 +49,21 @@ export class Invariants implements NodeObserver {
   private readonly applied: (Known | undefined)[] = []
   private readonly hashes = new Map<number, { hash: string; node: string }>()
   private readonly watch = new Map<string, NodeWatch>()
+  private lastConfig: { readonly index: number; readonly config: ClusterConfig } | null = null
   elections = 0
+  /** Configuration entries committed (membership changes that took hold). */
+  configChanges = 0
 
-  constructor(private readonly hashEvery: number) {}
+  /** Without `historyOf` (hand-fed tests) the quorum checks are skipped. */
+  constructor(
+    private readonly hashEvery: number,
+    private readonly historyOf?: HistoryOf,
+  ) {}
+
+  /** The newest configuration ever seen committed, or null while the initial one holds. */
+  get committedConfig(): ClusterConfig | null {
+    return this.lastConfig?.config ?? null
+  }
 
   get maxCommitted(): number {
     return this.committed.length - 1
@@ -142,6 +159,7 @@ export class Invariants implements NodeObserver {
         this.leaderOfTerm.set(term, node.id)
         this.elections++
         this.checkCompleteness(node, core, term)
+        if (this.historyOf !== undefined) checkElectionQuorum(node.id, st.voters, term, this.historyOf)
       } else if (prev !== node.id) {
         throw new SimViolation('election-safety', `${node.id} and ${prev} are both leaders of term ${term}`)
       }
@@ -165,6 +183,7 @@ export class Invariants implements NodeObserver {
       const c = this.committed[i]
       if (c === undefined) {
         this.committed[i] = { term: e.term, kind: e.kind, data: e.data, commitTerm: term, seenOn: node.id }
+        if (e.kind === 'config') this.onConfigCommitted(i, e.data)
       } else if (c.term !== e.term || c.data !== e.data) {
         throw new SimViolation(
           'committed-entry-changed',
@@ -172,7 +191,22 @@ export class Invariants implements NodeObserver {
         )
       }
     }
-    if (st.commit > w.seenCommit) w.seenCommit = st.commit
+    if (st.commit > w.seenCommit) {
+      const t = core.termAt(st.commit)
+      if (core.currentRole === 'leader' && this.historyOf !== undefined && t !== undefined) {
+        // Counting the commit point suffices: an ack of it vouches for the prefix (log matching).
+        checkCommitQuorum(node.id, st.voters, st.commit, t, this.historyOf)
+      }
+      w.seenCommit = st.commit
+    }
+  }
+
+  private onConfigCommitted(index: number, data: string): void {
+    this.configChanges++
+    if (this.lastConfig !== null && this.lastConfig.index > index) return
+    const config = decodeConfig(data)
+    if (typeof config === 'string') throw new SimViolation('config-entry', `committed config entry ${index} does not decode: ${config}`)
+    this.lastConfig = { index, config }
   }
 
   /** A new leader of `term` must hold every entry committed at an earlier term. */

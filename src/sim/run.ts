@@ -27,6 +27,9 @@ export interface RunStats {
   readonly crashes: number
   readonly messages: number
   readonly inconclusiveKeys: number
+  /** Membership changes committed, and the voters of the last committed configuration. */
+  readonly configChanges: number
+  readonly voters: number
 }
 
 export interface RunResult {
@@ -99,6 +102,8 @@ export function runSeed(o: RunOptions): RunResult {
       crashes: sim.crashes,
       messages: sim.net.stats.sent,
       inconclusiveKeys: sim.lin?.inconclusiveKeys ?? 0,
+      configChanges: sim.inv.configChanges,
+      voters: sim.committedConfig().voters.length,
     },
     replay: replayCommand(o.seed, nodeCount, scenarioName, bugs),
   }

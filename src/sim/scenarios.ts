@@ -4,6 +4,7 @@
 import type { NodeId } from '../raft/types.js'
 import { fireFault, followers, scheduleRandomFaults, type FaultKind } from './faults.js'
 import type { Prng } from './prng.js'
+import { growShrink } from './scenario-grow-shrink.js'
 import type { Simulation } from './simulation.js'
 import type { SimNode } from './sim-node.js'
 import { CRASH_POINTS, SimViolation, type SimConfig } from './types.js'
@@ -38,7 +39,7 @@ function every(sim: Simulation, prng: Prng, lo: number, hi: number, f: () => voi
 
 const electionMs = (sim: Simulation): number => sim.cfg.electionTicks * sim.cfg.tickMs
 
-const quorum = (sim: Simulation): number => Math.floor(sim.ids.length / 2) + 1
+const quorum = (sim: Simulation): number => Math.floor(sim.voterIds().length / 2) + 1
 
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   random: {
@@ -192,11 +193,12 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   'no-quorum': {
     about: 'a majority is down: nothing is acknowledged; progress resumes once it restarts',
     plan: (sim, prng) => {
-      const down = sim.ids.length - quorum(sim) + 1
       const start = 1000
       const end = 2000
       sim.queue.at(start, () => {
-        for (const id of prng.shuffle(sim.ids).slice(0, down)) sim.crashFor(id, end - start)
+        const voters = sim.voterIds()
+        const down = voters.length - quorum(sim) + 1
+        for (const id of prng.shuffle(voters).slice(0, down)) sim.crashFor(id, end - start)
       })
       let resumed = false
       sim.opWatchers.push((op) => {
@@ -428,6 +430,8 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       })
     },
   },
+
+  'grow-shrink': growShrink,
 }
 
 export const SCENARIO_NAMES = Object.keys(SCENARIOS)

@@ -6,7 +6,7 @@
 // forwards increments to the leader, and serves ReadIndex reads.
 import { RaftCore } from '../raft/core.js'
 import { storedSnapshotMessage } from '../raft/install-snapshot.js'
-import type { Bug, Entry, Message, NodeId, RaftConfig, Ready, Snapshot } from '../raft/types.js'
+import type { Bug, ConfChange, ConfChangeResult, Entry, Message, NodeId, RaftConfig, Ready, Snapshot } from '../raft/types.js'
 import { encodeCommand, decodeCommand } from '../ratelimit/command.js'
 import { RateLimitStateMachine } from '../ratelimit/state-machine.js'
 import { SimDisk } from './disk.js'
@@ -238,6 +238,16 @@ export class SimNode {
     t.on && t.log(`${this.id} transfer leadership to ${to}: ${ok ? 'started' : 'refused'}`)
     this.pump()
     return ok
+  }
+
+  /** A membership change, as an operator asks the leader for one (FAULTS 22). */
+  proposeConfChange(change: ConfChange): ConfChangeResult {
+    if (this.core === null) return { ok: false, reason: 'not_leader', leader: null }
+    const r = this.core.proposeConfChange(change)
+    const t = this.env.trace
+    t.on && t.log(`${this.id} conf change ${change.type} ${change.id}: ${r.ok ? `appended ${r.index}@${r.term}` : `refused ${r.reason}`}`)
+    this.pump()
+    return r
   }
 
   private propose(req: IncrementRequest, reply: (r: Reply) => void): void {

@@ -3,7 +3,7 @@
 // event queue and one seeded PRNG. Faults are methods called by a schedule;
 // invariants run after every event; `finish()` heals, settles and runs the
 // end-of-run checks (liveness, convergence, durability, linearizability).
-import type { Message, NodeId } from '../raft/types.js'
+import type { ClusterConfig, Message, NodeId } from '../raft/types.js'
 import { decodeCommand } from '../ratelimit/command.js'
 import { EventQueue } from './event-queue.js'
 import { AdmissionWatch, checkDurability, checkLinearizable, type FinalLog, type LinearizabilityStats } from './history-checks.js'
@@ -19,7 +19,9 @@ export class Simulation {
   readonly queue = new EventQueue()
   readonly prng: Prng
   readonly trace: Trace
+  /** Every node: the initial voters, then the spares (not in the initial configuration). */
   readonly ids: NodeId[]
+  readonly initialVoters: readonly NodeId[]
   readonly nodes: SimNode[]
   readonly net: SimNetwork
   readonly inv: Invariants
@@ -39,16 +41,19 @@ export class Simulation {
   /** requestId -> effective stamp of its first apply (the same on every replica). */
   private readonly stampOf = new Map<string, number>()
   private readonly admission: AdmissionWatch
+  /** Nodes stopped for good (removed from the cluster); never restarted. */
+  private readonly retired = new Set<NodeId>()
 
   constructor(readonly cfg: SimConfig) {
     this.prng = new Prng(cfg.seed)
     this.trace = new Trace(cfg.trace, () => this.queue.now)
-    this.ids = Array.from({ length: cfg.nodes }, (_, i) => `n${i + 1}`)
+    this.ids = Array.from({ length: cfg.nodes + cfg.spares }, (_, i) => `n${i + 1}`)
+    this.initialVoters = this.ids.slice(0, cfg.nodes)
     this.baseFaults = { drop: 0, duplicate: 0, delayMin: cfg.netDelay[0], delayMax: cfg.netDelay[1] }
     this.net = new SimNetwork(this.queue, this.prng.fork(), this.ids, this.baseFaults)
-    this.inv = new Invariants(32)
+    this.inv = new Invariants(32, (id) => this.byId.get(id)?.disk.history)
     const env = this.env()
-    this.nodes = this.ids.map((id) => new SimNode(id, env, this.ids))
+    this.nodes = this.ids.map((id) => this.newNode(id, env))
     for (const n of this.nodes) {
       this.byId.set(n.id, n)
       n.clockOffset = this.prng.int(-cfg.maxSkewMs, cfg.maxSkewMs)
@@ -59,6 +64,18 @@ export class Simulation {
       this.admission.onClose(op)
       for (const w of this.opWatchers) w(op)
     }
+  }
+
+  /**
+   * A spare starts as a production node joining a running cluster does: an
+   * empty disk, `rejoin` (no vote, no campaign until caught up) and the initial
+   * voters plus itself as its configuration until its log says otherwise.
+   */
+  private newNode(id: NodeId, env: NodeEnv): SimNode {
+    if (this.initialVoters.includes(id)) return new SimNode(id, env, this.initialVoters)
+    const n = new SimNode(id, env, [...this.initialVoters, id])
+    n.rejoin = true
+    return n
   }
 
   private env(): NodeEnv {
@@ -196,8 +213,51 @@ export class Simulation {
 
   restart(id: NodeId): void {
     const n = this.node(id)
-    if (n.alive) return
+    if (n.alive || this.retired.has(id)) return
     n.start()
+  }
+
+  /** Stops a node for good, as an operator decommissions a removed member. */
+  retire(id: NodeId): void {
+    this.retired.add(id)
+    this.crash(id, 'retired')
+    const t = this.trace
+    t.on && t.log(`${id} RETIRED`)
+  }
+
+  isRetired(id: NodeId): boolean {
+    return this.retired.has(id)
+  }
+
+  // ---- membership ------------------------------------------------------------
+
+  /** The newest committed configuration (the initial one until a change commits). */
+  committedConfig(): ClusterConfig {
+    return this.inv.committedConfig ?? { voters: this.initialVoters, learners: [] }
+  }
+
+  /** Voters of the committed configuration and of the leader's (maybe pending) one, in id order. */
+  voterIds(): NodeId[] {
+    const pending = this.leader()?.core?.status().voters ?? []
+    const committed = this.committedConfig().voters
+    return this.ids.filter((id) => committed.includes(id) || pending.includes(id))
+  }
+
+  /** Like voterIds(), learners included: the nodes the cluster replicates to. */
+  memberIds(): NodeId[] {
+    const st = this.leader()?.core?.status()
+    const c = this.committedConfig()
+    const inAny = (id: NodeId): boolean =>
+      c.voters.includes(id) || c.learners.includes(id) || st?.voters.includes(id) === true || st?.learners.includes(id) === true
+    return this.ids.filter(inAny)
+  }
+
+  /** True while the leader's log holds a configuration that is not committed yet. */
+  changePending(): boolean {
+    const st = this.leader()?.core?.status()
+    if (st === undefined) return false
+    const c = this.committedConfig()
+    return !sameMembers(st.voters, c.voters) || !sameMembers(st.learners, c.learners)
   }
 
   /** Crashes `id` now and restarts it after `downMs`. */
@@ -353,14 +413,23 @@ export class Simulation {
     return op
   }
 
-  /** After the final increment, a leader exists and every node applies the same log and holds the same state. */
+  /**
+   * After the final increment, a leader exists and every member of its
+   * configuration applies the same log and holds the same state. Removed nodes
+   * and spares never added receive nothing more, so they are not waited for.
+   */
   private checkConvergence(): SimNode {
     const deadline = this.now + 2000
+    const members = (): SimNode[] => {
+      const st = this.leader()?.core?.status()
+      if (st === undefined) return this.nodes
+      return this.nodes.filter((n) => st.voters.includes(n.id) || st.learners.includes(n.id))
+    }
     const settled = (): boolean => {
       const l = this.leader()
       if (l === null || l.core === null) return false
       const commit = l.core.status().commit
-      return this.nodes.every((n) => n.alive && n.applied === commit)
+      return members().every((n) => n.alive && n.applied === commit)
     }
     while (!settled() && this.now < deadline) this.runUntil(this.now + 20)
     if (!settled()) {
@@ -368,9 +437,10 @@ export class Simulation {
       const why = this.leader() === null ? 'no leader' : 'replicas did not converge'
       throw new SimViolation('convergence', `${why} within 2 s of the final increment: ${view.join(' ')}`)
     }
-    const first = this.nodes[0]
+    const converged = members()
+    const first = converged[0]
     const hash = first?.sm.stateHash()
-    for (const n of this.nodes) {
+    for (const n of converged) {
       const h = n.sm.stateHash()
       if (h !== hash) throw new SimViolation('replica-state-hash', `at applied index ${n.applied}: ${n.id} has ${h}, ${first?.id} has ${hash}`)
     }
@@ -395,6 +465,10 @@ export class Simulation {
     }
     return { committed }
   }
+}
+
+function sameMembers(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id))
 }
 
 export function describeMessage(m: Message): string {

@@ -17,6 +17,7 @@ export const RAFT_BUGS: readonly Bug[] = [
   'vote_not_persisted_before_reply',
   'append_acked_before_sync',
   'follower_reads_locally',
+  'overlapping_conf_changes',
 ]
 export type AnyBug = Bug | SimBug
 
@@ -48,7 +49,10 @@ type CoreTuning = Pick<
 
 export interface SimConfig extends CoreTuning {
   readonly seed: number
+  /** Voters of the initial configuration. */
   readonly nodes: number
+  /** Extra nodes outside the initial configuration, started as joining nodes (ids after the voters'). */
+  readonly spares: number
   readonly scenario: string
   readonly bugs: readonly AnyBug[]
   readonly trace: TraceMode

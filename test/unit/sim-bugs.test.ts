@@ -15,12 +15,19 @@ interface Case {
 
 const CASES: readonly Case[] = [
   { bug: 'commit_previous_term_by_counting', scenario: 'figure8-classic', caughtBy: ['leader-completeness', 'committed-entry-changed', 'state-machine-safety'], budget: 20 },
-  { bug: 'vote_not_persisted_before_reply', scenario: 'vote-races', caughtBy: ['election-safety'], budget: 40 },
-  { bug: 'append_acked_before_sync', scenario: 'lost-acks', caughtBy: ['leader-completeness', 'committed-entry-changed', 'durability'], budget: 20 },
+  { bug: 'vote_not_persisted_before_reply', scenario: 'vote-races', caughtBy: ['election-quorum', 'election-safety'], budget: 40 },
+  { bug: 'append_acked_before_sync', scenario: 'lost-acks', caughtBy: ['commit-quorum', 'leader-completeness', 'committed-entry-changed', 'durability'], budget: 20 },
   { bug: 'follower_reads_locally', scenario: 'partition-reads', caughtBy: ['linearizability'], budget: 20 },
   { bug: 'apply_reads_local_clock', scenario: 'random', caughtBy: ['replica-state-hash'], budget: 20 },
   { bug: 'messages_wait_for_disk', scenario: 'slow-disk', caughtBy: ['slow-disk-no-election'], budget: 20 },
   { bug: 'snapshot_not_restored', scenario: 'snapshot-catchup', caughtBy: ['replica-state-hash', 'linearizability', 'admission'], budget: 20 },
+  {
+    bug: 'overlapping_conf_changes',
+    scenario: 'grow-shrink',
+    // Two configurations without a common majority: two leaders commit apart, or a removed voter campaigns on.
+    caughtBy: ['leader-completeness', 'committed-entry-changed', 'election-safety', 'state-machine-safety', 'removed-node-disrupts', 'linearizability', 'durability'],
+    budget: 10,
+  },
 ]
 
 for (const c of CASES) {
