@@ -9,6 +9,7 @@ import { buildPublicApp } from '../http/public-app.js'
 import { LevelLogStore } from '../storage/level-log-store.js'
 import { UndiciTransport } from '../transport/undici-transport.js'
 import { RaftDriver } from './raft-driver.js'
+import { beginRejoin, endRejoin } from './rejoin-marker.js'
 import { RateLimiterNode } from './rate-limiter-node.js'
 
 /** AppendEntries in flight per follower, and entries per message. */
@@ -31,6 +32,9 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
   if (loaded.corruption !== null) {
     logger.warn({ corruption: loaded.corruption, dataDir: config.dataDir }, 'corrupted log tail found and truncated')
   }
+  const emptyLog = loaded.entries.length === 0 && loaded.snapshot === null
+  const rejoin = await beginRejoin(config.dataDir, config.rejoin, emptyLog)
+  if (rejoin) logger.warn({ dataDir: config.dataDir }, 'rejoining after data loss: not voting until caught up with the leader')
   logger.info(
     {
       term: loaded.hardState.term,
@@ -71,6 +75,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     logger: logger.child({ component: 'node' }),
   })
   let fatal = false
+  let stillRejoining = rejoin
   const driver = new RaftDriver({
     raft: {
       id: config.nodeId,
@@ -83,7 +88,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       maxBatchEntries: MAX_BATCH_ENTRIES,
       preVote: true,
       checkQuorum: true,
-      rejoin: config.rejoin,
+      rejoin,
     },
     tickMs: config.tickMs,
     snapshotEntries: config.snapshotEntries,
@@ -94,7 +99,14 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       onApply: (entries) => node.onApply(entries),
       onReadStates: (states) => node.onReadStates(states),
       onDroppedReads: (ctxs) => node.onDroppedReads(ctxs),
-      onTick: () => node.onTick(),
+      onTick: () => {
+        node.onTick()
+        if (stillRejoining && !driver.core.rejoining) {
+          stillRejoining = false
+          logger.info({ commit: driver.core.status().commit }, 'caught up after data loss; voting again')
+          endRejoin(config.dataDir).catch((err: unknown) => logger.error({ err }, 'could not remove the rejoin marker'))
+        }
+      },
       beforeReady: () => node.beforeReady(),
       onRestore: (snapshot) => node.onRestore(snapshot),
       snapshotImage: () => node.snapshotImage(),

@@ -98,10 +98,9 @@ export class RaftCore {
     this.conf = this.log.config()
     this.reads = new ReadIndexQueue(cfg.id, this.conf.voters, 1)
     this.setConfig(this.conf)
-    // Term is not looked at: a rejoining node killed before it caught up has
-    // stored a term but still no log, and must keep abstaining.
-    const noLog = restored.entries.length === 0 && (restored.snapshot ?? null) === null
-    if (cfg.rejoin === true && noLog) this.rejoinTarget = -1
+    // Neither log nor term is looked at: a rejoining node killed part-way
+    // through catching up holds some of the log, yet must keep abstaining.
+    if (cfg.rejoin === true) this.rejoinTarget = -1
     this.becomeFollower(this.term, null)
   }
 
@@ -374,6 +373,11 @@ export class RaftCore {
 
   get snapshotIndex(): number {
     return this.log.snapshotIndex()
+  }
+
+  /** True while this node rejoins after losing its data and has not caught up (RaftConfig.rejoin). */
+  get rejoining(): boolean {
+    return this.catchingUp()
   }
 
   /** The configuration in effect (the log's latest); a new object whenever it changes. */

@@ -262,10 +262,12 @@ export interface RaftConfig {
    */
   readonly snapshotTimeoutTicks?: number
   /**
-   * This node lost its data and rejoins a running cluster (it starts with no
-   * log and no snapshot). Until it has caught up to the leader's commit index it neither
-   * votes nor campaigns: its empty log must not help elect a leader that lacks
-   * entries the lost data had acknowledged. A brand-new cluster leaves it unset.
+   * This node lost its data and has not caught up since (it rejoins a running
+   * cluster). Until it has caught up to the leader's commit index it neither
+   * votes nor campaigns: a lost or half-restored log must not help elect a
+   * leader that lacks entries the lost data had acknowledged. The driver keeps
+   * this set across restarts until `rejoining` turns false (a crash part-way
+   * through catching up leaves some of the log, not all). A brand-new cluster leaves it unset.
    */
   readonly rejoin?: boolean
   /** Uniform in [0, 1); injected so the core stays deterministic. */

@@ -87,7 +87,11 @@ export class SimNode {
   slowDisk: readonly [number, number] | null = null
   /** Snapshots received from a leader and restored, over the node's life. */
   installs = 0
-  /** Set once its disk was wiped: it rejoins as a node that lost its data (RaftConfig.rejoin). */
+  /**
+   * Set once its disk was wiped (or it joins empty): it rejoins as a node that
+   * lost its data (RaftConfig.rejoin), across restarts, until the core has
+   * caught up. Production keeps the same fact in a marker file beside the log.
+   */
   rejoin = false
   private compacting = false
 
@@ -320,6 +324,7 @@ export class SimNode {
     if (this.env.cfg.bugs.includes('messages_wait_for_disk')) for (const m of rd.messages) this.sendRaft(m)
     for (const m of rd.persistedMessages) this.sendRaft(m)
     core.advance(rd)
+    if (this.rejoin && !core.rejoining) this.rejoin = false
     // Entries a snapshot restored meanwhile already covers are not applied again.
     for (const e of rd.committed) if (e.index > this.applied) this.apply(e)
     this.maybeCompact(core)

@@ -118,6 +118,29 @@ t.test('a wiped node does not vote until it has caught up (its empty log must no
   }
 })
 
+t.test('a wiped node that crashed part-way through catching up still does not vote when restarted', async (t) => {
+  const net = new RaftNet(ids, { preVote: false, checkQuorum: false })
+  net.elect('n1')
+  proposeMany(net, 'n1', 0, 3)
+  net.crash('n3')
+  proposeMany(net, 'n1', 3, 1)
+  net.crash('n1')
+  net.crash('n2')
+  // n2 lost its disk, and before it crashed again it had got back only the first entries.
+  const partial = (net.disks.get('n2')?.entries ?? []).slice(0, 2)
+  net.disks.set('n2', { hardState: { term: 0, vote: null, commit: 0 }, entries: partial, snapshot: null })
+  // Its driver kept the rejoin marker: the node has not caught up since the loss.
+  net.start('n2', undefined, { rejoin: true })
+  net.start('n3')
+  for (let i = 0; i < 60 && net.leaders().length === 0; i++) net.tickAll(1)
+  t.equal(net.leaders()[0], undefined, 'no leader elected by a half-restored log')
+  net.start('n1')
+  for (let i = 0; i < 60 && net.leaders().length === 0; i++) net.tickAll(1)
+  net.tickAll(3)
+  t.same(net.appliedData(net.leaders()[0] ?? 'n1'), expected(4), 'committed c3 survives')
+  t.equal(net.node('n2').rejoining, false, 'and n2 has caught up since')
+})
+
 t.test('a lost snapshot is sent again: at once when the driver reports it, else after the timeout', async (t) => {
   for (const report of [true, false]) {
     const net = n3BehindLeaderSnapshot(10, 10, { snapshotTimeoutTicks: 30 })
