@@ -89,18 +89,27 @@ t.test('a wiped follower rejoins through a snapshot', async (t) => {
   t.same(net.appliedData('n2'), expected(12))
 })
 
+/**
+ * c3 is committed by n1 and n2 only (n3 fell behind); then all three are down,
+ * and n2's disk holds just its first `kept` entries (0: wiped). Nothing started yet.
+ */
+function c3OnlyOnLostDisks(kept: number): RaftNet {
+  const net = new RaftNet(ids, { preVote: false, checkQuorum: false })
+  net.elect('n1')
+  proposeMany(net, 'n1', 0, 3)
+  net.crash('n3')
+  proposeMany(net, 'n1', 3, 1)
+  net.crash('n1')
+  net.crash('n2')
+  const entries = (net.disks.get('n2')?.entries ?? []).slice(0, kept)
+  net.disks.set('n2', { hardState: { term: 0, vote: null, commit: 0 }, entries, snapshot: null })
+  return net
+}
+
 t.test('a wiped node does not vote until it has caught up (its empty log must not elect a stale leader)', async (t) => {
   for (const rejoin of [false, true]) {
-    const net = new RaftNet(ids, { preVote: false, checkQuorum: false })
-    net.elect('n1')
-    proposeMany(net, 'n1', 0, 3)
-    // n3 falls behind; c3 is committed by n1 and n2 only.
-    net.crash('n3')
-    proposeMany(net, 'n1', 3, 1)
     // n2 loses its disk, n1 dies: n3 (missing c3) campaigns and asks the empty n2.
-    net.crash('n1')
-    net.crash('n2')
-    net.disks.set('n2', { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null })
+    const net = c3OnlyOnLostDisks(0)
     net.start('n2', undefined, { rejoin })
     net.start('n3')
     for (let i = 0; i < 60 && net.leaders().length === 0; i++) net.tickAll(1)
@@ -119,16 +128,8 @@ t.test('a wiped node does not vote until it has caught up (its empty log must no
 })
 
 t.test('a wiped node that crashed part-way through catching up still does not vote when restarted', async (t) => {
-  const net = new RaftNet(ids, { preVote: false, checkQuorum: false })
-  net.elect('n1')
-  proposeMany(net, 'n1', 0, 3)
-  net.crash('n3')
-  proposeMany(net, 'n1', 3, 1)
-  net.crash('n1')
-  net.crash('n2')
   // n2 lost its disk, and before it crashed again it had got back only the first entries.
-  const partial = (net.disks.get('n2')?.entries ?? []).slice(0, 2)
-  net.disks.set('n2', { hardState: { term: 0, vote: null, commit: 0 }, entries: partial, snapshot: null })
+  const net = c3OnlyOnLostDisks(2)
   // Its driver kept the rejoin marker: the node has not caught up since the loss.
   net.start('n2', undefined, { rejoin: true })
   net.start('n3')
