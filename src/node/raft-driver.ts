@@ -33,12 +33,13 @@ export interface DriverHooks {
   /**
    * Once at start, then whenever either changes: `latest` is the configuration
    * in effect (the log's latest, from the moment it is appended), `applied` the
-   * one as of the applied index. Runs before any message of `latest` is sent, so
-   * the transport can reach new members; a removed member stays reachable until
-   * its removal is applied (a leader that removed itself still needs the
-   * replies that commit that).
+   * one as of the applied index, `leaving` the removed followers a leader still
+   * sends the log to. Runs before any message of `latest` is sent, so the
+   * transport can reach new members; a removed member stays reachable until its
+   * removal is applied (a leader that removed itself still needs the replies
+   * that commit that) and, on the leader, until it has heard of its removal.
    */
-  onConfigChange?(latest: ClusterConfig, applied: ClusterConfig): void
+  onConfigChange?(latest: ClusterConfig, applied: ClusterConfig, leaving: ReadonlySet<NodeId>): void
 }
 
 export type SnapshotEvent =
@@ -85,6 +86,7 @@ export class RaftDriver {
   private readonly sendingSnapshot = new Set<NodeId>()
   private latestConfig: ClusterConfig | null = null
   private appliedConfig: ClusterConfig | null = null
+  private leaving: ReadonlySet<NodeId> | null = null
 
   constructor(opts: DriverOptions) {
     this.core = new RaftCore({ ...opts.raft, random: opts.random ?? Math.random }, opts.restored)
@@ -175,10 +177,12 @@ export class RaftDriver {
   private syncConfig(): void {
     const latest = this.core.clusterConfig
     const applied = this.core.configAt(this.core.appliedIndex) ?? latest
-    if (latest === this.latestConfig && applied === this.appliedConfig) return
+    const leaving = this.core.leavingPeers
+    if (latest === this.latestConfig && applied === this.appliedConfig && leaving === this.leaving) return
     this.latestConfig = latest
     this.appliedConfig = applied
-    this.hooks.onConfigChange?.(latest, applied)
+    this.leaving = leaving
+    this.hooks.onConfigChange?.(latest, applied, leaving)
   }
 
   /** The parts of a Ready that do not wait for its write. */

@@ -284,11 +284,15 @@ export class RateLimiterNode implements RateLimiterService {
    * Reach every member of the configuration in effect and of the applied one
    * (addresses travel in the log); see DriverHooks.onConfigChange.
    */
-  onConfigChange(latest: ClusterConfig, applied: ClusterConfig): void {
-    // The latest address wins for a member that moved.
-    const book = { ...(applied.addresses ?? {}), ...(latest.addresses ?? {}) }
+  onConfigChange(latest: ClusterConfig, applied: ClusterConfig, leaving: ReadonlySet<NodeId> = new Set()): void {
+    // The latest address wins for a member that moved. A Map: ids are any NODE_ID, "__proto__" included.
+    const book = new Map<NodeId, string>([...Object.entries(applied.addresses ?? {}), ...Object.entries(latest.addresses ?? {})])
+    for (const id of leaving) {
+      const known = this.addresses.get(id)
+      if (known !== undefined && !book.has(id)) book.set(id, known)
+    }
     const peers: PeerAddress[] = []
-    for (const [id, text] of Object.entries(book)) {
+    for (const [id, text] of book) {
       const address = parseHostPort(text)
       // Validated before it was proposed; a bad one is skipped rather than trusted.
       if (typeof address === 'string') this.opts.logger.error({ id, address: text }, 'unusable member address in the configuration')

@@ -111,7 +111,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       onRestore: (snapshot) => node.onRestore(snapshot),
       snapshotImage: () => node.snapshotImage(),
       stateEntries: () => node.stateEntries(),
-      onConfigChange: (latest, applied) => node.onConfigChange(latest, applied),
+      onConfigChange: (latest, applied, leaving) => node.onConfigChange(latest, applied, leaving),
       onSnapshotEvent: (e) => {
         if (e.kind === 'send_failed') logger.warn({ to: e.to, err: e.error }, 'snapshot transfer failed; will retry')
         else logger.info(e, e.kind === 'sent' ? 'snapshot sent to follower' : 'snapshot taken, log compacted')

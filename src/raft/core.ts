@@ -35,6 +35,8 @@ import type {
 
 /** ReadIndex context a rejoining node uses to learn how far it must catch up. */
 const REJOIN_CTX = '\u0000rejoin'
+/** Election timeouts a leader keeps sending the log to a removed follower that does not catch up. */
+const LEAVING_TIMEOUT_ELECTIONS = 10
 
 type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'term'> & { term?: number } : never) : never
 
@@ -58,6 +60,14 @@ export class RaftCore {
   private randomizedElectionTimeout = 0
   private readonly votes = new Map<NodeId, boolean>()
   private progress = new Map<NodeId, Progress>()
+  /**
+   * Leader only: followers the configuration no longer names, still sent the
+   * log until they hold the entry that removed them (so they know, and stop
+   * serving), or for a bounded time. They never count for anything.
+   */
+  private readonly leaving = new Map<NodeId, { readonly index: number; ticks: number }>()
+  /** The ids in `leaving`, as a set replaced whenever it changes (cheap to compare). */
+  private leavingIds: ReadonlySet<NodeId> = new Set()
   private readonly reads: ReadIndexQueue
   /** Leadership transfer in progress (thesis §3.10): proposals wait while it runs. */
   private transferee: NodeId | null = null
@@ -380,6 +390,11 @@ export class RaftCore {
     return this.catchingUp()
   }
 
+  /** Leader only: removed followers still being sent the log (see `leaving`); a new set whenever it changes. */
+  get leavingPeers(): ReadonlySet<NodeId> {
+    return this.leavingIds
+  }
+
   /** The configuration in effect (the log's latest); a new object whenever it changes. */
   get clusterConfig(): ClusterConfig {
     return this.conf
@@ -405,6 +420,7 @@ export class RaftCore {
     }
     this.dropPendingReads()
     this.transferee = null
+    this.clearLeaving()
     this.leader = leader
     this.role = 'follower'
     this.stepRole = this.stepFollower
@@ -439,6 +455,7 @@ export class RaftCore {
     this.tickRole = this.tickHeartbeat
     this.resetTimers()
     this.progress = new Map()
+    this.clearLeaving()
     for (const id of this.peers) {
       const pr = new Progress(id, this.log.lastIndex(), this.cfg.maxInflight)
       pr.recentActive = true
@@ -492,6 +509,8 @@ export class RaftCore {
       // The transferee did not take over within an election timeout: keep leading.
       this.transferee = null
     }
+    // A removed follower that never answers (stopped, or cut off) is given up on.
+    for (const [id, l] of this.leaving) if (++l.ticks >= this.cfg.electionTicks * LEAVING_TIMEOUT_ELECTIONS) this.forget(id)
     const snapshotTimeout = this.cfg.snapshotTimeoutTicks ?? this.cfg.electionTicks * 20
     for (const pr of this.progress.values()) {
       // An unanswered snapshot (lost, or refused as stale) must not block the follower forever.
@@ -727,6 +746,10 @@ export class RaftCore {
     }
     const wasPaused = pr.isPaused()
     const progressed = pr.ack(m.index)
+    if (progressed && this.leaving.has(pr.id)) {
+      this.releaseIfInformed(pr.id)
+      if (!this.progress.has(pr.id)) return
+    }
     if (this.transferee === pr.id && pr.match === this.log.lastIndex()) {
       this.send({ type: 'timeout_now', to: pr.id })
     }
@@ -861,9 +884,36 @@ export class RaftCore {
       pr.recentActive = true
       this.progress.set(id, pr)
     }
-    // A removed follower is sent nothing more.
-    for (const id of [...this.progress.keys()]) if (!this.peers.includes(id)) this.progress.delete(id)
+    // A removed follower is sent the log until it holds its removal; a re-added one is a member again.
+    for (const id of [...this.progress.keys()]) {
+      if (this.peers.includes(id)) {
+        if (this.leaving.has(id)) this.forget(id, false)
+      } else if (!this.leaving.has(id)) {
+        this.leaving.set(id, { index: this.log.configIndex(), ticks: 0 })
+        this.leavingIds = new Set(this.leaving.keys())
+        this.releaseIfInformed(id)
+      }
+    }
     if (this.transferee !== null && !c.voters.includes(this.transferee)) this.transferee = null
+  }
+
+  /** A removed follower that now holds the entry removing it is sent nothing more. */
+  private releaseIfInformed(id: NodeId): void {
+    const l = this.leaving.get(id)
+    if (l !== undefined && (this.progress.get(id)?.match ?? 0) >= l.index) this.forget(id)
+  }
+
+  /** Stops tracking a leaving follower; with `drop`, its progress goes too (it is sent nothing more). */
+  private forget(id: NodeId, drop = true): void {
+    this.leaving.delete(id)
+    this.leavingIds = new Set(this.leaving.keys())
+    if (drop) this.progress.delete(id)
+  }
+
+  private clearLeaving(): void {
+    if (this.leaving.size === 0) return
+    this.leaving.clear()
+    this.leavingIds = new Set()
   }
 
   /** A leader that removed itself leads until that change commits, then steps down (thesis §4.2.2). */

@@ -223,6 +223,10 @@ t.test('3 → 5 → 3 members under load, the leader removed on the way', async 
       const r = await change(c, members, 'DELETE', `/cluster/members/${victim}`, 'NOT_MEMBER')
       t.equal(r.status, 200, `removed ${victim}`)
       await agreeOn(c, targets, targets, [])
+      // The leader kept sending it the log until it held its own removal.
+      await agreeOn(c, [victim], targets, [])
+      const refused = await getJson(`${c.url(victim)}/rate/check?client_id=x`)
+      t.equal(refused.body['error'], 'REMOVED', 'the removed follower knows it and refuses rate requests')
       await c.stopNode(victim)
       t.equal(targets.length, 3)
       t.equal(errorsIn('remove-follower'), 0, `no client saw an error: ${JSON.stringify([...(codes.get('remove-follower') ?? [])])}`)

@@ -361,12 +361,13 @@ t.test('CheckQuorum and ReadIndex count voters only', async (t) => {
   t.same(net.dropped.get('n1'), ['r1'], 'and the read is refused')
 })
 
-t.test('a removed follower is sent nothing more', async (t) => {
+t.test('a removed follower gets the log until it holds its removal, then nothing more', async (t) => {
   const net = new RaftNet(ids)
   net.elect('n1')
   change(net, 'n1', 'remove', 'n3')
+  t.same(members(net, 'n3').voters, ['n1', 'n2'], 'n3 learned of its removal from the log')
+  t.same([...net.node('n1').leavingPeers], [], 'and the leader let go of it')
   net.tickAll(1)
-  t.same(members(net, 'n2').voters, ['n1', 'n2'])
   const toN3: Message[] = []
   const deliver = net.deliver.bind(net)
   net.deliver = (m: Message) => {
@@ -375,6 +376,18 @@ t.test('a removed follower is sent nothing more', async (t) => {
   }
   proposeMany(net, 'n1', 0, 3)
   net.tickAll(5)
-  t.equal(toN3.length, 0)
+  t.equal(toN3.length, 0, 'nothing more is sent to it')
   t.same(net.appliedData('n2'), expected(3), 'n1 + n2 commit on their own')
+})
+
+t.test('a removed follower that is down is given up on after a bounded time', async (t) => {
+  const net = new RaftNet(ids)
+  net.elect('n1')
+  net.crash('n3')
+  change(net, 'n1', 'remove', 'n3')
+  t.same([...net.node('n1').leavingPeers], ['n3'], 'still waiting for n3 to hear of it')
+  t.ok(net.node('n1').status().progress.some((p) => p.id === 'n3'))
+  net.tickAll(10 * 10)
+  t.same([...net.node('n1').leavingPeers], [], 'given up after ten election timeouts')
+  t.same(net.node('n1').status().progress.map((p) => p.id), ['n2'])
 })
