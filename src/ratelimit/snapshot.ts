@@ -2,7 +2,7 @@
 // dedup expiry order) because it decides future evictions and expiries, so a
 // restored machine behaves exactly like the original. Decoding validates
 // everything: a snapshot arrives from a peer or from disk.
-import type { Bucket } from './bucket.js'
+import { BucketColumnsBuilder, keyAt, type BucketColumns } from './bucket-columns.js'
 import type { DedupEntry } from './dedup-table.js'
 import { isIntIn } from './int-math.js'
 import { MAX_BURST, MAX_STAMP, MAX_WINDOW_MS, policyProblem, type Policy } from './policy.js'
@@ -12,7 +12,7 @@ export interface StateImage {
   /** Applies so far (request ids expire by it as well as by time). */
   readonly seq: number
   /** Queue order, oldest first. */
-  readonly buckets: readonly (readonly [string, Bucket])[]
+  readonly buckets: BucketColumns
   /** Expiry order, oldest first. */
   readonly dedup: readonly DedupEntry[]
 }
@@ -37,8 +37,14 @@ type DedupRow = [
   seq: number,
 ]
 
-function bucketRow([k, b]: readonly [string, Bucket]): BucketRow {
-  return [k, b.level, b.stamp, b.windowMs, b.fullAt]
+function bucketRow(cols: BucketColumns, i: number): BucketRow {
+  return [keyAt(cols, i), cols.level[i] ?? 0, cols.stamp[i] ?? 0, cols.windowMs[i] ?? 0, cols.fullAt[i] ?? 0]
+}
+
+function bucketRows(cols: BucketColumns, from = 0, to = cols.count): BucketRow[] {
+  const rows: BucketRow[] = []
+  for (let i = from; i < to; i++) rows.push(bucketRow(cols, i))
+  return rows
 }
 
 function dedupRow(e: DedupEntry): DedupRow {
@@ -52,7 +58,7 @@ export function encodeSnapshot(img: StateImage): string {
     v: VERSION,
     lastStamp: img.lastStamp,
     seq: img.seq,
-    buckets: img.buckets.map(bucketRow),
+    buckets: bucketRows(img.buckets),
     dedup: img.dedup.map(dedupRow),
   })
 }
@@ -61,20 +67,21 @@ export function encodeSnapshot(img: StateImage): string {
  * The same text as encodeSnapshot, built `sliceRows` rows at a time with
  * `pause()` awaited between slices, so a large state (a million buckets take
  * seconds) never blocks the event loop for long. The image must not change
- * meanwhile: state-machine.ts hands over copies of its rows' (immutable) objects.
+ * meanwhile: state-machine.ts hands over a copy of its bucket columns and of
+ * its list of (immutable) request-id entries.
  */
 export async function encodeSnapshotInSlices(img: StateImage, sliceRows: number, pause: () => Promise<void>): Promise<string> {
   const parts: string[] = [`{"v":${VERSION},"lastStamp":${JSON.stringify(img.lastStamp)},"seq":${JSON.stringify(img.seq)},"buckets":[`]
-  const rows = async <T>(items: readonly T[], row: (item: T) => unknown): Promise<void> => {
-    for (let i = 0; i < items.length; i += sliceRows) {
+  const rows = async (count: number, slice: (from: number, to: number) => unknown[]): Promise<void> => {
+    for (let i = 0; i < count; i += sliceRows) {
       if (i > 0) await pause()
-      const slice = items.slice(i, i + sliceRows).map((item) => JSON.stringify(row(item)))
-      parts.push((i > 0 ? ',' : '') + slice.join(','))
+      const text = slice(i, Math.min(count, i + sliceRows)).map((row) => JSON.stringify(row))
+      parts.push((i > 0 ? ',' : '') + text.join(','))
     }
   }
-  await rows(img.buckets, bucketRow)
+  await rows(img.buckets.count, (from, to) => bucketRows(img.buckets, from, to))
   parts.push('],"dedup":[')
-  await rows(img.dedup, dedupRow)
+  await rows(img.dedup.length, (from, to) => img.dedup.slice(from, to).map(dedupRow))
   parts.push(']}')
   return parts.join('')
 }
@@ -93,17 +100,16 @@ function int(v: unknown, min: number, max: number, what: string): number {
   return v
 }
 
-function decodeBucket(row: unknown, lastStamp: number): [string, Bucket] {
+function decodeBucket(row: unknown, lastStamp: number, into: BucketColumnsBuilder): void {
   if (!Array.isArray(row) || row.length !== 5) fail('bucket row must have 5 fields')
   const [k, level, stamp, windowMs, fullAt] = row as unknown[]
-  const key = nonEmptyString(k, 'bucket key')
-  const bucket: Bucket = {
-    level: int(level, 0, MAX_LEVEL, 'bucket level'),
-    stamp: int(stamp, 0, lastStamp, 'bucket stamp'),
-    windowMs: int(windowMs, 1, MAX_WINDOW_MS, 'bucket windowMs'),
-    fullAt: int(fullAt, 0, MAX_FULL_AT, 'bucket fullAt'),
-  }
-  return [key, bucket]
+  into.push(
+    nonEmptyString(k, 'bucket key'),
+    int(level, 0, MAX_LEVEL, 'bucket level'),
+    int(stamp, 0, lastStamp, 'bucket stamp'),
+    int(windowMs, 1, MAX_WINDOW_MS, 'bucket windowMs'),
+    int(fullAt, 0, MAX_FULL_AT, 'bucket fullAt'),
+  )
 }
 
 function decodeDedup(row: unknown, version: 1 | 2, minStamp: number, lastStamp: number, minSeq: number, maxSeq: number): DedupEntry {
@@ -147,8 +153,10 @@ export function decodeSnapshot(s: string): StateImage {
   const dedupRows = o['dedup']
   if (!Array.isArray(rows) || !Array.isArray(dedupRows)) fail('buckets and dedup must be arrays')
 
-  const buckets = rows.map((r) => decodeBucket(r, lastStamp))
-  if (new Set(buckets.map(([k]) => k)).size !== buckets.length) fail('duplicate bucket key')
+  const builder = new BucketColumnsBuilder(rows.length)
+  for (const row of rows) decodeBucket(row, lastStamp, builder)
+  const buckets = builder.build()
+  if (new Set(buckets.keys).size !== buckets.count) fail('duplicate bucket key')
 
   const dedup: DedupEntry[] = []
   const seen = new Set<string>()

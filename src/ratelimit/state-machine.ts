@@ -1,6 +1,7 @@
 // The replicated state machine: every replica applies the same committed
 // commands in the same order and ends in the same state. It reads no clock:
 // time comes only from the leader's stamp inside each command.
+import { bucketAt, keyAt } from './bucket-columns.js'
 import { consume, peek } from './bucket.js'
 import { BucketTable } from './bucket-table.js'
 import { assertValidCommand, type IncrementCommand } from './command.js'
@@ -119,8 +120,8 @@ export class RateLimitStateMachine {
   /**
    * The state as of now, as snapshot() would give it, encoded in slices between
    * which `pause` lets other work run. Only the copy of the row list is taken
-   * synchronously; buckets and request-id entries are replaced on change, never
-   * mutated, so later applies cannot alter the copied image.
+   * synchronously (bucket columns and the list of request-id entries, which are
+   * replaced on change, never mutated), so later applies cannot alter the image.
    */
   snapshotInSlices(pause: () => Promise<void>, sliceRows = 20_000): Promise<string> {
     return encodeSnapshotInSlices(this.#image(), sliceRows, pause)
@@ -134,12 +135,12 @@ export class RateLimitStateMachine {
     machine.#seq = img.seq
     // Insert in the saved order, bypassing put()'s full-check: the table must
     // be exactly what was saved, or eviction order would differ afterwards.
-    for (const [key, bucket] of img.buckets) machine.#buckets.restore(key, bucket)
+    for (let i = 0; i < img.buckets.count; i++) machine.#buckets.restore(keyAt(img.buckets, i), bucketAt(img.buckets, i))
     for (const entry of img.dedup) machine.#dedup.remember(entry)
     return machine
   }
 
   #image(): StateImage {
-    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: [...this.#buckets.entries()], dedup: [...this.#dedup.entries()] }
+    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: this.#buckets.columns(), dedup: [...this.#dedup.entries()] }
   }
 }
