@@ -27,6 +27,10 @@ export class BucketTable {
     return this.#slots.size
   }
 
+  has(key: string): boolean {
+    return this.#slots.has(key)
+  }
+
   get(key: string): Bucket | undefined {
     const slot = this.#slots.get(key)
     return slot === undefined ? undefined : this.#slab.read(slot)

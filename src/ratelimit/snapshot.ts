@@ -22,7 +22,7 @@ const VERSION = 2
 const MAX_LEVEL = MAX_BURST * MAX_WINDOW_MS
 const MAX_FULL_AT = MAX_STAMP + MAX_LEVEL
 
-type BucketRow = [key: string, level: number, stamp: number, windowMs: number, fullAt: number]
+export type BucketRow = [key: string, level: number, stamp: number, windowMs: number, fullAt: number]
 type DedupRow = [
   key: string,
   requestId: string,
@@ -86,90 +86,111 @@ export async function encodeSnapshotInSlices(img: StateImage, sliceRows: number,
   return parts.join('')
 }
 
-function fail(why: string): never {
+export function invalidSnapshot(why: string): never {
   throw new Error(`invalid rate-limit snapshot: ${why}`)
 }
 
 function nonEmptyString(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length === 0) fail(`${what} must be a non-empty string`)
+  if (typeof v !== 'string' || v.length === 0) invalidSnapshot(`${what} must be a non-empty string`)
   return v
 }
 
 function int(v: unknown, min: number, max: number, what: string): number {
-  if (!isIntIn(v, min, max)) fail(`${what} must be an integer in ${min}..${max}`)
+  if (!isIntIn(v, min, max)) invalidSnapshot(`${what} must be an integer in ${min}..${max}`)
   return v
 }
 
-function decodeBucket(row: unknown, lastStamp: number, into: BucketColumnsBuilder): void {
-  if (!Array.isArray(row) || row.length !== 5) fail('bucket row must have 5 fields')
+/** A validated bucket row. */
+export function decodeBucketRow(row: unknown, lastStamp: number): BucketRow {
+  if (!Array.isArray(row) || row.length !== 5) invalidSnapshot('bucket row must have 5 fields')
   const [k, level, stamp, windowMs, fullAt] = row as unknown[]
-  into.push(
+  return [
     nonEmptyString(k, 'bucket key'),
     int(level, 0, MAX_LEVEL, 'bucket level'),
     int(stamp, 0, lastStamp, 'bucket stamp'),
     int(windowMs, 1, MAX_WINDOW_MS, 'bucket windowMs'),
     int(fullAt, 0, MAX_FULL_AT, 'bucket fullAt'),
-  )
+  ]
 }
 
-function decodeDedup(row: unknown, version: 1 | 2, minStamp: number, lastStamp: number, minSeq: number, maxSeq: number): DedupEntry {
-  const fields = version === 1 ? 10 : 11
-  if (!Array.isArray(row) || row.length !== fields) fail(`dedup row must have ${fields} fields`)
-  const [k, rid, stamp, admitted, remaining, retryAfterMs, resetMs, refill, windowMs, burst, seq] = row as unknown[]
-  if (admitted !== 0 && admitted !== 1) fail('dedup admitted must be 0 or 1')
-  const policy = { refill, windowMs, burst } as Policy
-  const problem = policyProblem(policy)
-  if (problem !== undefined) fail(`dedup policy: ${problem}`)
-  return {
-    key: nonEmptyString(k, 'dedup key'),
-    requestId: nonEmptyString(rid, 'dedup requestId'),
-    stamp: int(stamp, minStamp, lastStamp, 'dedup stamp (non-decreasing)'),
-    seq: version === 1 ? 0 : int(seq, minSeq, maxSeq, 'dedup seq (increasing, at most the machine seq)'),
-    decision: {
-      admitted: admitted === 1,
-      remaining: int(remaining, 0, MAX_BURST, 'dedup remaining'),
-      retryAfterMs: int(retryAfterMs, 0, MAX_LEVEL, 'dedup retryAfterMs'),
-      resetMs: int(resetMs, 0, MAX_LEVEL, 'dedup resetMs'),
-      policy: { refill: policy.refill, windowMs: policy.windowMs, burst: policy.burst },
-      duplicate: false,
-    },
+export interface SnapshotHeader {
+  readonly version: 1 | 2
+  readonly lastStamp: number
+  readonly seq: number
+}
+
+/** The scalar fields of a parsed snapshot object (or of its header alone). */
+export function decodeHeader(o: Record<string, unknown>): SnapshotHeader {
+  const version = o['v']
+  if (version !== 1 && version !== VERSION) invalidSnapshot(`unsupported version ${String(version)}`)
+  const lastStamp = int(o['lastStamp'], 0, MAX_STAMP, 'lastStamp')
+  const seq = version === 1 ? 0 : int(o['seq'], 0, Number.MAX_SAFE_INTEGER, 'seq')
+  return { version, lastStamp, seq }
+}
+
+/** Validates request-id rows one at a time, in expiry order (stamps and seqs must not go back, ids not repeat). */
+export class DedupRowDecoder {
+  readonly #seen = new Set<string>()
+  #minStamp = 0
+  #minSeq = 0
+
+  constructor(readonly header: SnapshotHeader) {}
+
+  decode(row: unknown): DedupEntry {
+    const { version, lastStamp, seq: maxSeq } = this.header
+    const fields = version === 1 ? 10 : 11
+    if (!Array.isArray(row) || row.length !== fields) invalidSnapshot(`dedup row must have ${fields} fields`)
+    const [k, rid, stamp, admitted, remaining, retryAfterMs, resetMs, refill, windowMs, burst, seq] = row as unknown[]
+    if (admitted !== 0 && admitted !== 1) invalidSnapshot('dedup admitted must be 0 or 1')
+    const policy = { refill, windowMs, burst } as Policy
+    const problem = policyProblem(policy)
+    if (problem !== undefined) invalidSnapshot(`dedup policy: ${problem}`)
+    const entry: DedupEntry = {
+      key: nonEmptyString(k, 'dedup key'),
+      requestId: nonEmptyString(rid, 'dedup requestId'),
+      stamp: int(stamp, this.#minStamp, lastStamp, 'dedup stamp (non-decreasing)'),
+      seq: version === 1 ? 0 : int(seq, this.#minSeq, maxSeq, 'dedup seq (increasing, at most the machine seq)'),
+      decision: {
+        admitted: admitted === 1,
+        remaining: int(remaining, 0, MAX_BURST, 'dedup remaining'),
+        retryAfterMs: int(retryAfterMs, 0, MAX_LEVEL, 'dedup retryAfterMs'),
+        resetMs: int(resetMs, 0, MAX_LEVEL, 'dedup resetMs'),
+        policy: { refill: policy.refill, windowMs: policy.windowMs, burst: policy.burst },
+        duplicate: false,
+      },
+    }
+    const id = JSON.stringify([entry.key, entry.requestId])
+    if (this.#seen.has(id)) invalidSnapshot('duplicate dedup entry')
+    this.#seen.add(id)
+    this.#minStamp = entry.stamp
+    if (version !== 1) this.#minSeq = entry.seq + 1
+    return entry
+  }
+}
+
+function parseSnapshotJson(s: string): unknown {
+  try {
+    return JSON.parse(s)
+  } catch {
+    invalidSnapshot('not JSON')
   }
 }
 
 export function decodeSnapshot(s: string): StateImage {
-  let raw: unknown
-  try {
-    raw = JSON.parse(s)
-  } catch {
-    fail('not JSON')
-  }
-  if (typeof raw !== 'object' || raw === null) fail('expected an object')
+  const raw = parseSnapshotJson(s)
+  if (typeof raw !== 'object' || raw === null) invalidSnapshot('expected an object')
   const o = raw as Record<string, unknown>
-  const version = o['v']
-  if (version !== 1 && version !== VERSION) fail(`unsupported version ${String(version)}`)
-  const lastStamp = int(o['lastStamp'], 0, MAX_STAMP, 'lastStamp')
-  const seq = version === 1 ? 0 : int(o['seq'], 0, Number.MAX_SAFE_INTEGER, 'seq')
+  const header = decodeHeader(o)
   const rows = o['buckets']
   const dedupRows = o['dedup']
-  if (!Array.isArray(rows) || !Array.isArray(dedupRows)) fail('buckets and dedup must be arrays')
+  if (!Array.isArray(rows) || !Array.isArray(dedupRows)) invalidSnapshot('buckets and dedup must be arrays')
 
   const builder = new BucketColumnsBuilder(rows.length)
-  for (const row of rows) decodeBucket(row, lastStamp, builder)
+  for (const row of rows) builder.push(...decodeBucketRow(row, header.lastStamp))
   const buckets = builder.build()
-  if (new Set(buckets.keys).size !== buckets.count) fail('duplicate bucket key')
+  if (new Set(buckets.keys).size !== buckets.count) invalidSnapshot('duplicate bucket key')
 
-  const dedup: DedupEntry[] = []
-  const seen = new Set<string>()
-  let minStamp = 0
-  let minSeq = 0
-  for (const row of dedupRows) {
-    const entry = decodeDedup(row, version, minStamp, lastStamp, minSeq, seq)
-    const id = JSON.stringify([entry.key, entry.requestId])
-    if (seen.has(id)) fail('duplicate dedup entry')
-    seen.add(id)
-    minStamp = entry.stamp
-    if (version !== 1) minSeq = entry.seq + 1
-    dedup.push(entry)
-  }
-  return { lastStamp, seq, buckets, dedup }
+  const dedupDecoder = new DedupRowDecoder(header)
+  const dedup = dedupRows.map((row) => dedupDecoder.decode(row))
+  return { lastStamp: header.lastStamp, seq: header.seq, buckets, dedup }
 }

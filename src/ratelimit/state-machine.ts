@@ -9,7 +9,8 @@ import type { Decision } from './decision.js'
 import { DedupTable } from './dedup-table.js'
 import { isIntIn } from './int-math.js'
 import { assertValidPolicy, MAX_STAMP, type Policy } from './policy.js'
-import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices, type StateImage } from './snapshot.js'
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices, invalidSnapshot, type StateImage } from './snapshot.js'
+import { decodeSnapshotInSlices } from './snapshot-slices.js'
 import { hashState } from './state-hash.js'
 
 export interface StateMachineOptions {
@@ -137,6 +138,34 @@ export class RateLimitStateMachine {
     // be exactly what was saved, or eviction order would differ afterwards.
     for (let i = 0; i < img.buckets.count; i++) machine.#buckets.restore(keyAt(img.buckets, i), bucketAt(img.buckets, i))
     for (const entry of img.dedup) machine.#dedup.remember(entry)
+    return machine
+  }
+
+  /**
+   * restore(), decoded `sliceRows` rows at a time with `pause()` awaited in
+   * between, so a large image does not block the event loop for seconds. The
+   * machine is handed out only once complete; until then the caller must not
+   * apply to or answer from any machine for indexes after the snapshot.
+   */
+  static async restoreInSlices(
+    s: string,
+    pause: () => Promise<void>,
+    opts: StateMachineOptions = {},
+    sliceRows = 20_000,
+  ): Promise<RateLimitStateMachine> {
+    const machine = new RateLimitStateMachine(opts)
+    const buckets = machine.#buckets
+    await decodeSnapshotInSlices(s, sliceRows, pause, {
+      header: (h) => {
+        machine.#lastStamp = h.lastStamp
+        machine.#seq = h.seq
+      },
+      bucket: ([key, level, stamp, windowMs, fullAt]) => {
+        if (buckets.has(key)) invalidSnapshot('duplicate bucket key')
+        buckets.restore(key, { level, stamp, windowMs, fullAt })
+      },
+      dedup: (entry) => machine.#dedup.remember(entry),
+    })
     return machine
   }
 
