@@ -7,7 +7,7 @@
 // escaped), so it marks where the bucket rows end. Any other layout of valid
 // JSON is decoded in one go, exactly as decodeSnapshot does.
 import { bucketAt, keyAt } from './bucket-columns.js'
-import type { DedupEntry } from './dedup-table.js'
+import type { DedupEntry } from './dedup-columns.js'
 import { endOfElements, parseElements } from './json-rows.js'
 import {
   decodeBucketRow,
@@ -88,5 +88,5 @@ function decodeAtOnce(s: string, sink: SnapshotSink): void {
     const b = bucketAt(img.buckets, i)
     sink.bucket([keyAt(img.buckets, i), b.level, b.stamp, b.windowMs, b.fullAt])
   }
-  for (const e of img.dedup) sink.dedup(e)
+  for (let i = 0; i < img.dedup.count; i++) sink.dedup(img.dedup.entry(i))
 }

@@ -3,7 +3,7 @@
 // restored machine behaves exactly like the original. Decoding validates
 // everything: a snapshot arrives from a peer or from disk.
 import { BucketColumnsBuilder, keyAt, type BucketColumns } from './bucket-columns.js'
-import type { DedupEntry } from './dedup-table.js'
+import { dedupRowsOf, type DedupEntry, type DedupRows } from './dedup-columns.js'
 import { isIntIn } from './int-math.js'
 import { MAX_BURST, MAX_STAMP, MAX_WINDOW_MS, policyProblem, type Policy } from './policy.js'
 
@@ -14,7 +14,7 @@ export interface StateImage {
   /** Queue order, oldest first. */
   readonly buckets: BucketColumns
   /** Expiry order, oldest first. */
-  readonly dedup: readonly DedupEntry[]
+  readonly dedup: DedupRows
 }
 
 /** v2 added `seq` (machine and per request id); v1 images load with seq 0. */
@@ -41,6 +41,12 @@ function bucketRow(cols: BucketColumns, i: number): BucketRow {
   return [keyAt(cols, i), cols.level[i] ?? 0, cols.stamp[i] ?? 0, cols.windowMs[i] ?? 0, cols.fullAt[i] ?? 0]
 }
 
+function dedupRows(rows: DedupRows, from = 0, to = rows.count): DedupRow[] {
+  const out: DedupRow[] = []
+  for (let i = from; i < to; i++) out.push(dedupRow(rows.entry(i)))
+  return out
+}
+
 function bucketRows(cols: BucketColumns, from = 0, to = cols.count): BucketRow[] {
   const rows: BucketRow[] = []
   for (let i = from; i < to; i++) rows.push(bucketRow(cols, i))
@@ -59,7 +65,7 @@ export function encodeSnapshot(img: StateImage): string {
     lastStamp: img.lastStamp,
     seq: img.seq,
     buckets: bucketRows(img.buckets),
-    dedup: img.dedup.map(dedupRow),
+    dedup: dedupRows(img.dedup),
   })
 }
 
@@ -67,8 +73,7 @@ export function encodeSnapshot(img: StateImage): string {
  * The same text as encodeSnapshot, built `sliceRows` rows at a time with
  * `pause()` awaited between slices, so a large state (a million buckets take
  * seconds) never blocks the event loop for long. The image must not change
- * meanwhile: state-machine.ts hands over a copy of its bucket columns and of
- * its list of (immutable) request-id entries.
+ * meanwhile: state-machine.ts hands over copies of its bucket and request-id columns.
  */
 export async function encodeSnapshotInSlices(img: StateImage, sliceRows: number, pause: () => Promise<void>): Promise<string> {
   const parts: string[] = [`{"v":${VERSION},"lastStamp":${JSON.stringify(img.lastStamp)},"seq":${JSON.stringify(img.seq)},"buckets":[`]
@@ -81,7 +86,7 @@ export async function encodeSnapshotInSlices(img: StateImage, sliceRows: number,
   }
   await rows(img.buckets.count, (from, to) => bucketRows(img.buckets, from, to))
   parts.push('],"dedup":[')
-  await rows(img.dedup.length, (from, to) => img.dedup.slice(from, to).map(dedupRow))
+  await rows(img.dedup.count, (from, to) => dedupRows(img.dedup, from, to))
   parts.push(']}')
   return parts.join('')
 }
@@ -182,8 +187,8 @@ export function decodeSnapshot(s: string): StateImage {
   const o = raw as Record<string, unknown>
   const header = decodeHeader(o)
   const rows = o['buckets']
-  const dedupRows = o['dedup']
-  if (!Array.isArray(rows) || !Array.isArray(dedupRows)) invalidSnapshot('buckets and dedup must be arrays')
+  const dedupList = o['dedup']
+  if (!Array.isArray(rows) || !Array.isArray(dedupList)) invalidSnapshot('buckets and dedup must be arrays')
 
   const builder = new BucketColumnsBuilder(rows.length)
   for (const row of rows) builder.push(...decodeBucketRow(row, header.lastStamp))
@@ -191,6 +196,6 @@ export function decodeSnapshot(s: string): StateImage {
   if (new Set(buckets.keys).size !== buckets.count) invalidSnapshot('duplicate bucket key')
 
   const dedupDecoder = new DedupRowDecoder(header)
-  const dedup = dedupRows.map((row) => dedupDecoder.decode(row))
+  const dedup = dedupRowsOf(dedupList.map((row) => dedupDecoder.decode(row)))
   return { lastStamp: header.lastStamp, seq: header.seq, buckets, dedup }
 }

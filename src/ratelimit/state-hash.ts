@@ -26,7 +26,7 @@ export function hashState(img: StateImage): string {
     num(cols.windowMs[i] ?? 0)
     num(cols.fullAt[i] ?? 0)
   }
-  const dedup = [...img.dedup].sort((a, b) => byCodeUnits(a.key, b.key) || byCodeUnits(a.requestId, b.requestId))
+  const dedup = Array.from({ length: img.dedup.count }, (_, i) => img.dedup.entry(i)).sort((a, b) => byCodeUnits(a.key, b.key) || byCodeUnits(a.requestId, b.requestId))
   num(dedup.length)
   for (const e of dedup) {
     const d = e.decision

@@ -121,8 +121,8 @@ export class RateLimitStateMachine {
   /**
    * The state as of now, as snapshot() would give it, encoded in slices between
    * which `pause` lets other work run. Only the copy of the row list is taken
-   * synchronously (bucket columns and the list of request-id entries, which are
-   * replaced on change, never mutated), so later applies cannot alter the image.
+   * synchronously (the bucket and request-id columns), so later applies cannot
+   * alter the image.
    */
   snapshotInSlices(pause: () => Promise<void>, sliceRows = 20_000): Promise<string> {
     return encodeSnapshotInSlices(this.#image(), sliceRows, pause)
@@ -137,7 +137,7 @@ export class RateLimitStateMachine {
     // Insert in the saved order, bypassing put()'s full-check: the table must
     // be exactly what was saved, or eviction order would differ afterwards.
     for (let i = 0; i < img.buckets.count; i++) machine.#buckets.restore(keyAt(img.buckets, i), bucketAt(img.buckets, i))
-    for (const entry of img.dedup) machine.#dedup.remember(entry)
+    for (let i = 0; i < img.dedup.count; i++) machine.#dedup.remember(img.dedup.entry(i))
     return machine
   }
 
@@ -170,6 +170,6 @@ export class RateLimitStateMachine {
   }
 
   #image(): StateImage {
-    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: this.#buckets.columns(), dedup: [...this.#dedup.entries()] }
+    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: this.#buckets.columns(), dedup: this.#dedup.rows() }
   }
 }

@@ -11,6 +11,7 @@ import { bucketColumnsOf } from '../../src/ratelimit/bucket-columns.js'
 import { BucketTable } from '../../src/ratelimit/bucket-table.js'
 import type { IncrementCommand } from '../../src/ratelimit/command.js'
 import type { Decision } from '../../src/ratelimit/decision.js'
+import { dedupRowsOf } from '../../src/ratelimit/dedup-columns.js'
 import { DedupTable, type DedupEntry } from '../../src/ratelimit/dedup-table.js'
 import type { Policy } from '../../src/ratelimit/policy.js'
 import { encodeSnapshot } from '../../src/ratelimit/snapshot.js'
@@ -229,7 +230,7 @@ class RefMachine {
     }
   }
   snapshot(): string {
-    return encodeSnapshot({ lastStamp: this.lastStamp, seq: this.seq, buckets: bucketColumnsOf([...this.buckets.map.entries()]), dedup: [...this.dedup.map.values()] })
+    return encodeSnapshot({ lastStamp: this.lastStamp, seq: this.seq, buckets: bucketColumnsOf([...this.buckets.map.entries()]), dedup: dedupRowsOf([...this.dedup.map.values()]) })
   }
 }
 
