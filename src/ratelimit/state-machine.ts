@@ -151,7 +151,8 @@ export class RateLimitStateMachine {
     s: string,
     pause: () => Promise<void>,
     opts: StateMachineOptions = {},
-    sliceRows = 20_000,
+    // Smaller than snapshotInSlices' default: a decoded row costs more than an encoded one.
+    sliceRows = 5_000,
   ): Promise<RateLimitStateMachine> {
     const machine = new RateLimitStateMachine(opts)
     const buckets = machine.#buckets
