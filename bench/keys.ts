@@ -12,7 +12,7 @@ import path from 'node:path'
 import { Args } from './lib/args.js'
 import { startBenchCluster, status } from './lib/cluster.js'
 import { runLoad, type LoadResult } from './lib/load.js'
-import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, rssMB, sleep, writeJson } from './lib/procs.js'
+import { cpuSeconds, loadAvg, machineInfo, peakRssMB, RESULTS_DIR, rssMB, sleep, writeJson } from './lib/procs.js'
 import { median, ratio } from './lib/stats.js'
 
 const BURST = 100_000
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
       console.log(`  ${ids} ids: ${a.rps.toFixed(0)} req/s p50 ${a.p50_ms} ms p99 ${a.p99_ms} ms errors ${a.errors} 429 ${a.limited}`)
     }
     const rssEnd = rss()
+    const rssPeak = Object.fromEntries(Object.entries(cluster.pids()).map(([n, pid]) => [n, Math.round(peakRssMB(pid))]))
     const termAtEnd = (await status(url)).term
     const hotRps = median(hot.map((x) => x.rps))
     const allRps = median(all.map((x) => x.rps))
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       rss_mb_after_push: rssAfterPush,
       rss_mb_end: rssEnd,
       max_rss_mb: maxRss,
+      peak_rss_mb: rssPeak,
       push: { ...summarize(push), seconds: Math.round(pushSec), cpu_s: pushCpu },
       sample_held: `${sampleHeld}/${sample.length}`,
       leader_at_push: leader,
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
         `throughput ${summary.rps_all} req/s over ${ids} ids vs ${summary.rps_fresh_hot} over ${hotIds} ids on the fresh cluster = ${summary.all_vs_fresh_hot}x ` +
         `(${summary.target_within_20pct ? 'PASS' : 'MISS'} within 20%; ${summary.rps_hot} req/s over ${hotIds} ids after the push = ${summary.all_vs_hot}x)`,
     )
+    console.log(`peak RSS over the whole run (VmHWM, MB): ${JSON.stringify(rssPeak)}`)
     console.log(`load average at the end: ${loadAvg().join(' ')}; wrote ${path.relative(process.cwd(), out)}`)
   } finally {
     await cluster.stop()

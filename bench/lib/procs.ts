@@ -40,8 +40,17 @@ export function cpuSeconds(pid: number): number {
 
 /** Resident set size of `pid` in MB (10^6 bytes; VmRSS of /proc/<pid>/status), or NaN. */
 export function rssMB(pid: number): number {
+  return statusMB(pid, 'VmRSS')
+}
+
+/** The highest RSS the process has had so far (catches short peaks, e.g. while a snapshot is encoded). */
+export function peakRssMB(pid: number): number {
+  return statusMB(pid, 'VmHWM')
+}
+
+function statusMB(pid: number, field: string): number {
   try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m?.[1] === undefined ? Number.NaN : (Number(m[1]) * 1024) / 1e6
   } catch {
     return Number.NaN

@@ -7,6 +7,7 @@ import { storedSnapshotMessage } from '../raft/install-snapshot.js'
 import type { ClusterConfig, Entry, InstallSnapshot, Message, NodeId, RaftConfig, RaftStatus, ReadState, Ready, RestoredState, Snapshot } from '../raft/types.js'
 import type { LogStore } from '../storage/port.js'
 import type { Transport } from '../transport/port.js'
+import { snapshotDue } from './snapshot-due.js'
 
 export interface DriverHooks {
   /** Committed entries, in log order, each exactly once per process life. */
@@ -57,8 +58,8 @@ export interface DriverOptions {
   readonly random?: () => number
   /**
    * Log entries after the last snapshot that trigger a new one (compacting
-   * the log), at least as many as the state machine holds so snapshot cost stays
-   * proportional to the entries it retires.
+   * the log), and at least a share of the records the state machine holds so
+   * snapshot cost stays proportional to the entries it retires (snapshot-due.ts).
    */
   readonly snapshotEntries: number
   /** Wall clock for event durations only (never for Raft decisions). */
@@ -244,14 +245,14 @@ export class RaftDriver {
 
   /**
    * Once the log since the last snapshot outgrows both the configured count
-   * and the state itself, stores a snapshot at the applied index and drops
+   * and a share of the state (snapshotDue), stores a snapshot at the applied index and drops
    * the entries it covers, on disk and then in memory.
    */
   private maybeCompact(): void {
     if (this.compacting || this.stopped) return
     // Runs after every applied batch: no status() (it copies every peer's progress).
     const index = this.core.appliedIndex
-    if (index - this.core.snapshotIndex < Math.max(this.snapshotEntries, this.hooks.stateEntries())) return
+    if (!snapshotDue(index - this.core.snapshotIndex, this.snapshotEntries, this.hooks.stateEntries())) return
     const term = this.core.termAt(index)
     if (term === undefined) return
     const config = this.core.configAt(index)

@@ -3,34 +3,27 @@
 // clock, and a leader whose clock jumps an hour ahead would otherwise forget
 // every id at once, so a client's retry would spend a second time.
 // Entries are inserted with non-decreasing stamps and increasing sequence
-// numbers, so the Map's insertion order is also expiry order and expiring is
-// a pop from the front: deterministic and amortized O(1).
+// numbers and never moved, so insertion order is also expiry order: entries
+// sit in a ring of packed columns (dedup-columns.ts), appended at the tail and
+// expired from the head, deterministic and amortized O(1). A Map from the id
+// string to its ring slot answers lookups.
 import type { Decision } from './decision.js'
+import { DedupColumns, idOf, type DedupEntry, type DedupRows } from './dedup-columns.js'
 
-export interface DedupEntry {
-  readonly key: string
-  readonly requestId: string
-  /** Effective time of the first apply. */
-  readonly stamp: number
-  /** The state machine's apply count at the first apply. */
-  readonly seq: number
-  readonly decision: Decision
-}
+export type { DedupEntry } from './dedup-columns.js'
 
-/** Length-prefixing the key makes the pair unambiguous whatever characters either holds. */
-function idOf(key: string, requestId: string): string {
-  return `${key.length}:${key}${requestId}`
-}
+const MIN_CAPACITY = 1024
 
 export class DedupTable {
-  readonly #entries = new Map<string, DedupEntry>()
+  readonly #slots = new Map<string, number>()
   readonly #ttlMs: number
   readonly #minApplies: number
-  /** Stamp of the newest entry; Map has no O(1) last(). */
+  #ring = new DedupColumns(MIN_CAPACITY)
+  /** Slot of the oldest entry. */
+  #head = 0
+  #count = 0
+  /** Stamp of the newest entry. */
   #newest = 0
-  /** Where expire() stopped reading, and the entry it read last if still live. */
-  #cursor: MapIterator<[string, DedupEntry]> | undefined
-  #head: [string, DedupEntry] | undefined
 
   constructor(ttlMs: number, minApplies = 0) {
     this.#ttlMs = ttlMs
@@ -38,51 +31,70 @@ export class DedupTable {
   }
 
   get size(): number {
-    return this.#entries.size
+    return this.#count
   }
 
   /** Drops entries older than the TTL at `now` (age > ttl) that are also at least minApplies applies old at `seq`. */
   expire(now: number, seq: number): void {
-    // Not a fresh `for...of` per call: that starts at the front of V8's
-    // ordered hash table and steps over every slot deleted there so far, on
-    // every apply. The cursor has already passed those (entries are never
-    // re-inserted, so everything before it is deleted), and #head is the
-    // oldest live entry it handed out but that has not expired yet.
-    for (;;) {
-      if (this.#head === undefined) {
-        const cursor = (this.#cursor ??= this.#entries.entries())
-        const next = cursor.next()
-        if (next.done === true) {
-          // A finished Map iterator never yields again, even for later entries.
-          this.#cursor = undefined
-          return
-        }
-        this.#head = next.value
-      }
-      const [id, entry] = this.#head
-      if (now - entry.stamp <= this.#ttlMs || seq - entry.seq < this.#minApplies) return
-      this.#entries.delete(id)
-      this.#head = undefined
+    const ring = this.#ring
+    while (this.#count > 0) {
+      const slot = this.#head
+      if (now - (ring.stamp[slot] ?? 0) <= this.#ttlMs || seq - (ring.seq[slot] ?? 0) < this.#minApplies) break
+      this.#slots.delete(ring.id(slot))
+      ring.clear(slot)
+      this.#head = (slot + 1) % ring.capacity
+      this.#count--
     }
+    // Give memory back after a burst of ids, with slack so a steady size never resizes back and forth.
+    if (this.#count < ring.capacity / 4 && ring.capacity > MIN_CAPACITY) this.#resize(ring.capacity / 2)
   }
 
   get(key: string, requestId: string): Decision | undefined {
-    return this.#entries.get(idOf(key, requestId))?.decision
+    const slot = this.#slots.get(idOf(key, requestId))
+    return slot === undefined ? undefined : this.#ring.decision(slot)
   }
 
   /** Stamps must not decrease across calls; the first decision for an id wins. */
   remember(entry: DedupEntry): void {
     const id = idOf(entry.key, entry.requestId)
-    if (this.#entries.has(id)) return
-    if (this.#entries.size > 0 && entry.stamp < this.#newest) {
+    if (this.#slots.has(id)) return
+    if (this.#count > 0 && entry.stamp < this.#newest) {
       throw new Error(`dedup entries must be added in stamp order (${entry.stamp} < ${this.#newest})`)
     }
-    this.#entries.set(id, entry)
+    if (this.#count === this.#ring.capacity) this.#resize(this.#ring.capacity * 2)
+    const slot = (this.#head + this.#count) % this.#ring.capacity
+    this.#ring.write(slot, entry)
+    this.#slots.set(id, slot)
+    this.#count++
     this.#newest = entry.stamp
   }
 
-  /** Insertion (= expiry) order. */
-  entries(): IterableIterator<DedupEntry> {
-    return this.#entries.values()
+  /** Insertion (= expiry) order, as fresh objects. */
+  *entries(): IterableIterator<DedupEntry> {
+    for (let k = 0; k < this.#count; k++) yield this.#ring.entry((this.#head + k) % this.#ring.capacity)
+  }
+
+  /** A copy in expiry order, unaffected by later changes to the table. */
+  rows(): DedupRows {
+    const copy = this.#ordered(this.#count)
+    const count = this.#count
+    return { count, entry: (i) => copy.entry(i) }
+  }
+
+  /** The ring's entries moved to slots 0..count-1 of new columns of `capacity`. */
+  #ordered(capacity: number): DedupColumns {
+    const ring = this.#ring
+    const to = new DedupColumns(capacity)
+    const first = Math.min(this.#count, ring.capacity - this.#head)
+    to.copyFrom(ring, this.#head, first, 0)
+    to.copyFrom(ring, 0, this.#count - first, first)
+    return to
+  }
+
+  /** Slot numbers change, so the Map's are rewritten (Map.set keeps a key's place; the order is not used here). */
+  #resize(capacity: number): void {
+    this.#ring = this.#ordered(capacity)
+    this.#head = 0
+    for (let slot = 0; slot < this.#count; slot++) this.#slots.set(this.#ring.id(slot), slot)
   }
 }

@@ -1,6 +1,7 @@
 // A replica-comparison hash over the logical state. Tables are sorted by key
 // so the hash states *what* is held; every string is length-prefixed and every
 // number delimited so no two different states feed the same byte stream.
+import { keyAt } from './bucket-columns.js'
 import { Fnv1a64 } from './fnv1a64.js'
 import type { StateImage } from './snapshot.js'
 
@@ -15,16 +16,17 @@ export function hashState(img: StateImage): string {
 
   num(img.lastStamp)
   num(img.seq)
-  const buckets = [...img.buckets].sort(([a], [b]) => byCodeUnits(a, b))
-  num(buckets.length)
-  for (const [key, b] of buckets) {
-    str(key)
-    num(b.level)
-    num(b.stamp)
-    num(b.windowMs)
-    num(b.fullAt)
+  const cols = img.buckets
+  const byKey = Array.from({ length: cols.count }, (_, i) => i).sort((a, b) => byCodeUnits(keyAt(cols, a), keyAt(cols, b)))
+  num(cols.count)
+  for (const i of byKey) {
+    str(keyAt(cols, i))
+    num(cols.level[i] ?? 0)
+    num(cols.stamp[i] ?? 0)
+    num(cols.windowMs[i] ?? 0)
+    num(cols.fullAt[i] ?? 0)
   }
-  const dedup = [...img.dedup].sort((a, b) => byCodeUnits(a.key, b.key) || byCodeUnits(a.requestId, b.requestId))
+  const dedup = Array.from({ length: img.dedup.count }, (_, i) => img.dedup.entry(i)).sort((a, b) => byCodeUnits(a.key, b.key) || byCodeUnits(a.requestId, b.requestId))
   num(dedup.length)
   for (const e of dedup) {
     const d = e.decision

@@ -1,6 +1,7 @@
 // The replicated state machine: every replica applies the same committed
 // commands in the same order and ends in the same state. It reads no clock:
 // time comes only from the leader's stamp inside each command.
+import { bucketAt, keyAt } from './bucket-columns.js'
 import { consume, peek } from './bucket.js'
 import { BucketTable } from './bucket-table.js'
 import { assertValidCommand, type IncrementCommand } from './command.js'
@@ -8,7 +9,8 @@ import type { Decision } from './decision.js'
 import { DedupTable } from './dedup-table.js'
 import { isIntIn } from './int-math.js'
 import { assertValidPolicy, MAX_STAMP, type Policy } from './policy.js'
-import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices, type StateImage } from './snapshot.js'
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices, invalidSnapshot, type StateImage } from './snapshot.js'
+import { decodeSnapshotInSlices } from './snapshot-slices.js'
 import { hashState } from './state-hash.js'
 
 export interface StateMachineOptions {
@@ -119,8 +121,8 @@ export class RateLimitStateMachine {
   /**
    * The state as of now, as snapshot() would give it, encoded in slices between
    * which `pause` lets other work run. Only the copy of the row list is taken
-   * synchronously; buckets and request-id entries are replaced on change, never
-   * mutated, so later applies cannot alter the copied image.
+   * synchronously (the bucket and request-id columns), so later applies cannot
+   * alter the image.
    */
   snapshotInSlices(pause: () => Promise<void>, sliceRows = 20_000): Promise<string> {
     return encodeSnapshotInSlices(this.#image(), sliceRows, pause)
@@ -134,12 +136,41 @@ export class RateLimitStateMachine {
     machine.#seq = img.seq
     // Insert in the saved order, bypassing put()'s full-check: the table must
     // be exactly what was saved, or eviction order would differ afterwards.
-    for (const [key, bucket] of img.buckets) machine.#buckets.restore(key, bucket)
-    for (const entry of img.dedup) machine.#dedup.remember(entry)
+    for (let i = 0; i < img.buckets.count; i++) machine.#buckets.restore(keyAt(img.buckets, i), bucketAt(img.buckets, i))
+    for (let i = 0; i < img.dedup.count; i++) machine.#dedup.remember(img.dedup.entry(i))
+    return machine
+  }
+
+  /**
+   * restore(), decoded `sliceRows` rows at a time with `pause()` awaited in
+   * between, so a large image does not block the event loop for seconds. The
+   * machine is handed out only once complete; until then the caller must not
+   * apply to or answer from any machine for indexes after the snapshot.
+   */
+  static async restoreInSlices(
+    s: string,
+    pause: () => Promise<void>,
+    opts: StateMachineOptions = {},
+    // Smaller than snapshotInSlices' default: a decoded row costs more than an encoded one.
+    sliceRows = 5_000,
+  ): Promise<RateLimitStateMachine> {
+    const machine = new RateLimitStateMachine(opts)
+    const buckets = machine.#buckets
+    await decodeSnapshotInSlices(s, sliceRows, pause, {
+      header: (h) => {
+        machine.#lastStamp = h.lastStamp
+        machine.#seq = h.seq
+      },
+      bucket: ([key, level, stamp, windowMs, fullAt]) => {
+        if (buckets.has(key)) invalidSnapshot('duplicate bucket key')
+        buckets.restore(key, { level, stamp, windowMs, fullAt })
+      },
+      dedup: (entry) => machine.#dedup.remember(entry),
+    })
     return machine
   }
 
   #image(): StateImage {
-    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: [...this.#buckets.entries()], dedup: [...this.#dedup.entries()] }
+    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: this.#buckets.columns(), dedup: this.#dedup.rows() }
   }
 }

@@ -7,9 +7,11 @@
 // rebuilding from a saved image (snapshot/restore).
 import t, { type Test } from 'tap'
 import { consume, isFullAt, type Bucket } from '../../src/ratelimit/bucket.js'
+import { bucketColumnsOf } from '../../src/ratelimit/bucket-columns.js'
 import { BucketTable } from '../../src/ratelimit/bucket-table.js'
 import type { IncrementCommand } from '../../src/ratelimit/command.js'
 import type { Decision } from '../../src/ratelimit/decision.js'
+import { dedupRowsOf } from '../../src/ratelimit/dedup-columns.js'
 import { DedupTable, type DedupEntry } from '../../src/ratelimit/dedup-table.js'
 import type { Policy } from '../../src/ratelimit/policy.js'
 import { encodeSnapshot } from '../../src/ratelimit/snapshot.js'
@@ -61,13 +63,17 @@ function rndOf(seed: number): Rnd {
   return (n) => Math.floor(next() * n)
 }
 
-/** Lock-step comparison: same keys, same bucket objects, same order (cheap enough for every step). */
-function sameEntries<V>(a: Iterator<[string, V]>, b: Iterator<[string, V]>): boolean {
+function sameBucket(a: Bucket, b: Bucket): boolean {
+  return a.level === b.level && a.stamp === b.stamp && a.windowMs === b.windowMs && a.fullAt === b.fullAt
+}
+
+/** Lock-step comparison: same keys, same bucket values (the table stores fields, not objects), same order. */
+function sameEntries(a: Iterator<[string, Bucket]>, b: Iterator<[string, Bucket]>): boolean {
   for (;;) {
     const x = a.next()
     const y = b.next()
     if (x.done === true || y.done === true) return x.done === y.done
-    if (x.value[0] !== y.value[0] || x.value[1] !== y.value[1]) return false
+    if (x.value[0] !== y.value[0] || !sameBucket(x.value[1], y.value[1])) return false
   }
 }
 
@@ -224,7 +230,7 @@ class RefMachine {
     }
   }
   snapshot(): string {
-    return encodeSnapshot({ lastStamp: this.lastStamp, seq: this.seq, buckets: [...this.buckets.map.entries()], dedup: [...this.dedup.map.values()] })
+    return encodeSnapshot({ lastStamp: this.lastStamp, seq: this.seq, buckets: bucketColumnsOf([...this.buckets.map.entries()]), dedup: dedupRowsOf([...this.dedup.map.values()]) })
   }
 }
 

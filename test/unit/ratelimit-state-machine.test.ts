@@ -351,14 +351,20 @@ t.test('restore rejects malformed snapshots', async (t) => {
     [JSON.stringify({ ...good, lastStamp: T0, dedup: [dedup(T0), dedup(T0)] }), 'duplicate dedup entry'],
     [JSON.stringify({ ...good, lastStamp: T0, seq: 5, dedup: [[...dedup(T0).slice(0, 7), 0, 1000, 5, 1]] }), 'bad dedup policy'],
   ]
-  for (const [s, why] of bad) t.throws(() => RateLimitStateMachine.restore(s), { message: /snapshot/ }, why)
+  const inSlices = (s: string): Promise<RateLimitStateMachine> => RateLimitStateMachine.restoreInSlices(s, async () => {}, {}, 1)
+  for (const [s, why] of bad) {
+    t.throws(() => RateLimitStateMachine.restore(s), { message: /snapshot/ }, why)
+    await t.rejects(inSlices(s), { message: /snapshot/ }, `${why}, in slices`)
+  }
   const ok = JSON.stringify({ ...good, lastStamp: T0, seq: 9, buckets: [bucket], dedup: [dedup(T0 - 5, 'a', 2), dedup(T0, 'b', 9)] })
   t.doesNotThrow(() => RateLimitStateMachine.restore(ok))
+  t.equal((await inSlices(ok)).snapshot(), RateLimitStateMachine.restore(ok).snapshot())
   // A version-1 image (before seq) still loads, with seq 0.
   const v1 = JSON.stringify({ v: 1, lastStamp: T0, buckets: [bucket], dedup: [dedup(T0).slice(0, 10)] })
   const fromV1 = RateLimitStateMachine.restore(v1)
   t.equal(fromV1.dedupSize, 1)
   t.match(fromV1.snapshot(), /^\{"v":2,"lastStamp":\d+,"seq":0,/)
+  t.equal((await inSlices(v1)).snapshot(), fromV1.snapshot(), 'a version-1 image loads in slices too')
 })
 
 t.test('apply refuses an invalid command the same way everywhere', async (t) => {
