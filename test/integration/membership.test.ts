@@ -40,10 +40,14 @@ function count(r: JsonReply | null): void {
   m.set(what, (m.get(what) ?? 0) + 1)
 }
 
-/** Answers other than 200 and 429 that clients saw in `p`. */
+/**
+ * Answers other than 200 and 429 that clients saw in `p`. REMOVED does not
+ * count: a request already at a node when it learns of its removal is refused,
+ * not applied, and a client sends it to another member.
+ */
 function errorsIn(p: string): number {
   let n = 0
-  for (const [what, k] of codes.get(p) ?? []) if (what !== '200' && what !== '429') n += k
+  for (const [what, k] of codes.get(p) ?? []) if (what !== '200' && what !== '429' && what !== '503 REMOVED') n += k
   return n
 }
 
