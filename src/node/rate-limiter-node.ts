@@ -58,6 +58,8 @@ export class RateLimiterNode implements RateLimiterService {
   /** Raft (peer) address of every member, from the configuration in effect. */
   private addresses: ReadonlyMap<NodeId, string> = new Map()
   private loggedConfig: ClusterConfig | null = null
+  /** False once the configuration this node follows no longer names it (it was removed); set on each change, read per request. */
+  private member = true
   private readonly membership: MembershipChanges
 
   /** Increments waiting for a leader to be known, or for the next propose batch. */
@@ -86,7 +88,7 @@ export class RateLimiterNode implements RateLimiterService {
 
   increment(input: IncrementInput): Promise<RateDecision> {
     if (this.shuttingDown) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
-    if (!this.isMemberHere()) return Promise.reject(new RateLimiterError('REMOVED'))
+    if (!this.member) return Promise.reject(new RateLimiterError('REMOVED'))
     if (!Number.isInteger(input.cost) || input.cost < 1 || input.cost > this.burst) {
       return Promise.reject(new RateLimiterError('COST_EXCEEDS_BURST', `cost ${input.cost}, burst ${this.burst}`))
     }
@@ -97,7 +99,7 @@ export class RateLimiterNode implements RateLimiterService {
 
   check(clientId: string): Promise<RateDecision> {
     if (this.shuttingDown) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
-    if (!this.isMemberHere()) return Promise.reject(new RateLimiterError('REMOVED'))
+    if (!this.member) return Promise.reject(new RateLimiterError('REMOVED'))
     return new Promise<RateDecision>((resolve, reject) => {
       let batch = this.nextRead
       if (batch === null) {
@@ -172,13 +174,10 @@ export class RateLimiterNode implements RateLimiterService {
   isReady(): boolean {
     if (this.driver === null || this.shuttingDown) return false
     const s = this.driver.status()
-    return s.leader !== null && s.applied >= s.commit && this.isMemberHere()
+    return s.leader !== null && s.applied >= s.commit && this.member
   }
 
-  /** False once the configuration this node follows no longer names it (it was removed). */
-  private isMemberHere(): boolean {
-    return isMember(this.requireDriver().core.clusterConfig, this.opts.id)
-  }
+
 
   /** The leader side of a follower's forwarded batch. */
   async handleForward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
@@ -285,6 +284,7 @@ export class RateLimiterNode implements RateLimiterService {
    * (addresses travel in the log); see DriverHooks.onConfigChange.
    */
   onConfigChange(latest: ClusterConfig, applied: ClusterConfig, leaving: ReadonlySet<NodeId> = new Set()): void {
+    this.member = isMember(latest, this.opts.id)
     // The latest address wins for a member that moved. A Map: ids are any NODE_ID, "__proto__" included.
     const book = new Map<NodeId, string>([...Object.entries(applied.addresses ?? {}), ...Object.entries(latest.addresses ?? {})])
     for (const id of leaving) {
@@ -307,7 +307,7 @@ export class RateLimiterNode implements RateLimiterService {
       // Removed: no leader sends this node the log again, so its reads could never
       // be served and its waiting increments never reach one. Proposals already
       // in the log keep their outcome.
-      if (!isMember(latest, this.opts.id)) this.rejectWaitingWork(new RateLimiterError('REMOVED'))
+      if (!this.member) this.rejectWaitingWork(new RateLimiterError('REMOVED'))
     }
   }
 
