@@ -8,7 +8,7 @@ import { buildPeerApp } from '../../src/http/peer-app.js'
 import { RateLimiterError } from '../../src/errors.js'
 import type { Message } from '../../src/raft/types.js'
 import type { IncrementInput, RateDecision } from '../../src/service.js'
-import type { ForwardOutcome, PeerAddress } from '../../src/transport/port.js'
+import { neverSent, UNKNOWN_PEER, type ForwardOutcome, type PeerAddress } from '../../src/transport/port.js'
 import { UndiciTransport, type UndiciTransportOptions } from '../../src/transport/undici-transport.js'
 import { numbered, oneOfEachMessage } from './transport-fixtures.js'
 
@@ -175,7 +175,11 @@ t.test('setPeers: new members become reachable, removed and moved ones are left'
   await sleep(50)
   t.equal(b.received().length, 1, 'nothing more went to the old address')
   t.equal(c.received().length, 1, 'nothing more went to the removed member')
-  await t.rejects(transport.forward('node-3', [{ clientId: 'x', cost: 1 }]), { code: 'NO_LEADER' })
+  const err = await transport.forward('node-3', [{ clientId: 'x', cost: 1 }]).then(() => null, (e: unknown) => e)
+  t.match(err, { code: 'NO_LEADER' })
+  t.equal(neverSent(err), true, 'a forward to a member that left provably never left this node: the caller may re-send it')
+  t.equal(neverSent(new RateLimiterError('NO_LEADER', 'UND_ERR_SOCKET: other side closed')), false, 'a dropped connection may have delivered it')
+  t.equal(neverSent(new RateLimiterError('NO_QUORUM', `node-3 ${UNKNOWN_PEER}`)), false, 'only NO_LEADER qualifies')
 })
 
 t.test('a wrong secret is refused with 401 and changes nothing', async (t) => {
