@@ -86,6 +86,8 @@ export class RaftCore {
   private pendingSnapshot: Snapshot | null = null
   /** Last hard state handed out in a Ready, and the last one known to be on disk. */
   private lastHardState: HardState
+  /** A tick passed since the commit index last changed unwritten: write it even without entries. */
+  private commitWriteDue = false
   private durableHardState: HardState
 
   private stepRole: (m: Message) => void = this.stepFollower
@@ -117,6 +119,7 @@ export class RaftCore {
   // ---- driving surface -------------------------------------------------
 
   tick(): void {
+    if (this.log.committed !== this.lastHardState.commit) this.commitWriteDue = true
     this.tickRole()
   }
 
@@ -191,7 +194,8 @@ export class RaftCore {
     this.log.append([{ index, term: this.term, kind: 'config', data: encodeConfig(next) }])
     this.syncConfig()
     // A smaller quorum may commit what was waiting.
-    this.broadcastAppend(this.maybeCommit())
+    this.maybeCommit()
+    this.broadcastAppend(false)
     this.releaseReads()
     return { ok: true, index, term: this.term }
   }
@@ -277,7 +281,7 @@ export class RaftCore {
       (this.role === 'leader' && this.reads.needsBroadcast()) ||
       this.term !== this.lastHardState.term ||
       this.vote !== this.lastHardState.vote ||
-      this.log.committed !== this.lastHardState.commit
+      (this.commitWriteDue && this.log.committed !== this.lastHardState.commit)
     )
   }
 
@@ -317,8 +321,16 @@ export class RaftCore {
     // The commit index is persisted too: a restarted follower cannot always
     // relearn it quickly (heartbeats carry min(match, commit), and match is 0
     // until it answers an append); the simulator found that stall (seed 212).
-    const writeHardState = withWrites && (termOrVoteChanged || hs.commit !== this.lastHardState.commit)
-    if (writeHardState) this.lastHardState = hs
+    // It rides along with writes that happen anyway, and is written on its own
+    // at most once a tick: a synced write per commit advance would double the
+    // fsyncs of every round, and a restart only needs it roughly current.
+    const commitChanged = hs.commit !== this.lastHardState.commit
+    const commitWrite = commitChanged && (entries.length > 0 || snapshot !== null || this.commitWriteDue)
+    const writeHardState = withWrites && (termOrVoteChanged || commitWrite)
+    if (writeHardState) {
+      this.lastHardState = hs
+      this.commitWriteDue = false
+    }
     const ready: Ready = {
       snapshot,
       hardState: writeHardState ? hs : null,
@@ -340,7 +352,7 @@ export class RaftCore {
     const last = ready.entries[ready.entries.length - 1]
     if (last === undefined) return
     this.log.stableTo(last.index, last.term)
-    if (this.role === 'leader' && this.maybeCommit()) this.broadcastAppend(true)
+    if (this.role === 'leader' && this.maybeCommit()) this.broadcastAppend(false)
     this.stepDownIfRemoved()
   }
 
@@ -527,6 +539,14 @@ export class RaftCore {
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0
       this.broadcastHeartbeat()
+    }
+    // A new commit index reaches followers with the next entries; one that no
+    // entries carried within a tick gets an empty append. Sending one per
+    // commit advance would double the messages of every round.
+    for (const pr of this.progress.values()) {
+      // A paused follower is told only what it is known to hold (sendAppend does the same).
+      const due = pr.isPaused() ? Math.min(pr.match, this.log.committed) : this.log.committed
+      if (pr.sentCommit < due) this.sendAppend(pr, true)
     }
   }
 
@@ -754,7 +774,7 @@ export class RaftCore {
       this.send({ type: 'timeout_now', to: pr.id })
     }
     if (progressed) {
-      if (this.maybeCommit()) this.broadcastAppend(true)
+      if (this.maybeCommit()) this.broadcastAppend(false)
       else this.sendAppend(pr, false)
     } else if (wasPaused) {
       this.sendAppend(pr, false)
@@ -800,6 +820,7 @@ export class RaftCore {
         entries,
         commit: this.log.committed,
       })
+      pr.sentCommit = this.log.committed
       pr.sent(prevIndex + entries.length, entries.length > 0)
       sentAny = true
       if (entries.length === 0) return
@@ -815,6 +836,7 @@ export class RaftCore {
         entries: [],
         commit: Math.min(pr.match, this.log.committed),
       })
+      pr.sentCommit = Math.min(pr.match, this.log.committed)
     }
   }
 

@@ -15,6 +15,8 @@ export class Progress {
   /** In snapshot state: the snapshot's index, and ticks spent waiting for its answer. */
   pendingSnapshot = 0
   snapshotElapsed = 0
+  /** The commit index the last AppendEntries to it carried: whether it still needs a commit notice. */
+  sentCommit = 0
 
   constructor(readonly id: NodeId, lastIndex: number, private readonly maxInflight: number) {
     this.next = lastIndex + 1

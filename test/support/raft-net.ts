@@ -193,6 +193,15 @@ export class RaftNet {
     this.nodes.get(m.to)?.step(m)
   }
 
+  /**
+   * Followers learn a commit index from the next entries sent, or from an
+   * empty append at the leader's next tick: one leader tick, then quiet.
+   */
+  notifyCommits(): void {
+    for (const id of this.leaders()) this.node(id).tick()
+    this.stabilize()
+  }
+
   tick(id: NodeId, n = 1): void {
     for (let i = 0; i < n; i++) this.node(id).tick()
     this.flush()
@@ -222,6 +231,7 @@ export class RaftNet {
     const r = this.node(id).propose(data)
     if (!r.ok) throw new Error(`${id} refused a proposal`)
     this.stabilize()
+    this.notifyCommits()
   }
 
   appliedData(id: NodeId): string[] {

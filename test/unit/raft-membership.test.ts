@@ -15,6 +15,7 @@ function change(net: RaftNet, leader: NodeId, type: ConfChange['type'], id: Node
   const r = net.node(leader).proposeConfChange({ type, id })
   if (!r.ok) throw new Error(`${leader} refused ${type} ${id}: ${r.reason}`)
   net.stabilize()
+  net.notifyCommits()
 }
 
 function members(net: RaftNet, id: NodeId): { voters: NodeId[]; learners: NodeId[] } {
@@ -195,7 +196,7 @@ t.test('refusals', async (t) => {
   net.tickAll(2)
   t.equal(refuse('n1', 'add_learner', 'n4'), 'already_member', 'the first one committed')
   t.equal(refuse('n1', 'remove', 'n4'), 'ok', 'and the next may go')
-  net.stabilize()
+  net.notifyCommits()
 
   t.ok(net.node('n1').transferLeadership('n2'))
   t.equal(refuse('n1', 'add_learner', 'n6'), 'transferring')

@@ -206,3 +206,65 @@ t.test('restart recovers term, vote and log from the durable state', async (t) =
   t.equal(net.leaders().length, 1)
   for (const id of ids) t.same(net.appliedData(id), ['c0', 'c1', 'c2', 'c3', 'c4'], `${id} re-applied the log`)
 })
+
+t.test('a commit advance is not a message of its own: the next entries or the next tick carry it', async (t) => {
+  const net = new RaftNet(ids)
+  net.elect('n1')
+  net.tickAll(2)
+  const sent: Message[] = []
+  const deliver = net.deliver.bind(net)
+  net.deliver = (m: Message) => {
+    sent.push(m)
+    deliver(m)
+  }
+  net.node('n1').propose(['a'])
+  net.stabilize()
+  const commit = net.node('n1').status().commit
+  const appends = sent.filter((m) => m.type === 'append')
+  t.same(appends.map((m) => m.type === 'append' && m.entries.length), [1, 1], 'one append per follower, none for the commit alone')
+  t.ok(ids.slice(1).every((id) => net.node(id).status().commit < commit), 'followers do not know yet')
+
+  // Entries sent next carry it.
+  net.node('n1').propose(['b'])
+  net.stabilize()
+  for (const id of ids.slice(1)) t.ok(net.node(id).status().commit >= commit, `${id} learned it from the next append`)
+
+  // With nothing more to send, the leader's next tick does.
+  sent.length = 0
+  const last = net.node('n1').status().commit
+  net.tick('n1')
+  net.stabilize()
+  t.same(
+    sent.filter((m) => m.type === 'append').map((m) => m.type === 'append' && m.entries.length),
+    [0, 0],
+    'an empty append per follower at the tick',
+  )
+  for (const id of ids.slice(1)) t.equal(net.node(id).status().commit, last, `${id} knows the commit index after one tick`)
+  sent.length = 0
+  net.tick('n1')
+  net.stabilize()
+  t.same(sent.filter((m) => m.type === 'append'), [], 'and nothing once they know it')
+})
+
+t.test('a commit index alone is written at most once a tick, and rides along with entries', async (t) => {
+  const net = new RaftNet(ids)
+  net.elect('n1')
+  net.tickAll(2)
+  net.node('n1').propose(['a'])
+  net.stabilize()
+  net.notifyCommits()
+  const n2 = net.node('n2')
+  const commit = n2.status().commit
+  t.ok(commit > net.disks.get('n2')!.hardState.commit, 'the commit learned from an empty append is not written at once')
+  t.notOk(n2.hasReady(), 'and needs no Ready of its own')
+  n2.tick()
+  const rd = n2.ready()
+  t.equal(rd.hardState?.commit, commit, 'a tick later it is written')
+  n2.advance(rd)
+  // b commits after n2 stored it; c's append carries that commit and writes it with c.
+  net.node('n1').propose(['b'])
+  net.stabilize()
+  net.node('n1').propose(['c'])
+  net.stabilize()
+  t.equal(net.disks.get('n2')!.hardState.commit, net.node('n1').status().commit - 1, 'entries carry the commit index they came with')
+})
