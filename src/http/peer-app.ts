@@ -6,13 +6,14 @@ import type { Message } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { clusterSecretMatcher } from '../transport/cluster-secret.js'
 import { decodeForwardRequest, encodeForwardResponse } from '../transport/forward-codec.js'
-import { decodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from '../transport/message-codec.js'
+import { decodeMessageBatch, encodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from '../transport/message-codec.js'
 import {
   DEFAULT_PEER_BODY_LIMIT,
   FROM_HEADER,
   RAFT_FORWARD_PATH,
   RAFT_MESSAGES_PATH,
   RAFT_SNAPSHOT_PATH,
+  REPLIES_HEADER,
   SECRET_HEADER,
   SNAPSHOT_CONTENT_TYPE,
 } from '../transport/peer-protocol.js'
@@ -21,8 +22,14 @@ import type { ForwardOutcome } from '../transport/port.js'
 
 export interface PeerAppOptions {
   readonly secret: string
-  /** Called with every valid batch; must not block (the batch is acknowledged at once). */
+  /** Called with every valid batch; must not block. */
   onMessages(msgs: Message[]): void
+  /**
+   * Holds the request of a batch from `from` (a sender that reads replies from
+   * the response): resolves with the messages to answer with. Without it, or
+   * when it returns null, the batch is acknowledged at once with 204.
+   */
+  holdReply?(from: string): Promise<Message[]> | null
   onForward(inputs: IncrementInput[]): Promise<ForwardOutcome[]>
   readonly logger?: boolean | object
   readonly bodyLimit?: number
@@ -72,9 +79,19 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
     scope.addContentTypeParser(MESSAGE_BATCH_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body))
     scope.post(RAFT_MESSAGES_PATH, (request, reply) => {
       const messages = decodeMessageBatch(typeof request.body === 'string' ? request.body : '')
+      const from = request.headers[FROM_HEADER]
+      // Held before the batch is handed over, so an answer made at once is caught too.
+      const held = request.headers[REPLIES_HEADER] === '1' && typeof from === 'string' ? (opts.holdReply?.(from) ?? null) : null
       opts.onMessages(messages)
-      // Acknowledges receipt only; replies travel back as Raft messages of their own.
-      void reply.code(204).send()
+      if (held === null) {
+        // Acknowledges receipt only; replies travel back as Raft messages of their own.
+        void reply.code(204).send()
+        return
+      }
+      void held.then((replies) => {
+        if (replies.length === 0) void reply.code(204).send()
+        else void reply.code(200).type(MESSAGE_BATCH_CONTENT_TYPE).send(encodeMessageBatch(replies))
+      })
     })
   })
 

@@ -108,6 +108,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
         }
       },
       beforeReady: () => node.beforeReady(),
+      onIdle: () => transport.releaseIdle(),
       onRestore: (snapshot) => node.onRestore(snapshot),
       snapshotImage: () => node.snapshotImage(),
       stateEntries: () => node.stateEntries(),
@@ -128,12 +129,14 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     },
   })
   node.attach(driver)
+  transport.setReceiver((msgs) => driver.receive(msgs))
   // The core starts after the snapshot; the state machine must start from it too.
   if (loaded.snapshot !== null) node.onRestore(loaded.snapshot)
 
   const peerApp = buildPeerApp({
     secret: config.clusterSecret,
     onMessages: (msgs) => driver.receive(msgs),
+    holdReply: (from) => transport.holdReply(from),
     onForward: (inputs) => node.handleForward(inputs),
   })
   const publicApp = buildPublicApp(node, {

@@ -5,8 +5,9 @@ import { RateLimiterError, type ErrorCode } from '../errors.js'
 import type { Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { decodeErrorCode, decodeForwardResponse, encodeForwardRequest, MAX_FORWARD_BATCH } from './forward-codec.js'
-import { encodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from './message-codec.js'
-import { FROM_HEADER, RAFT_FORWARD_PATH, RAFT_MESSAGES_PATH, SECRET_HEADER } from './peer-protocol.js'
+import { HeldReplies, type HeldRepliesStats } from './held-replies.js'
+import { decodeMessageBatch, encodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from './message-codec.js'
+import { FROM_HEADER, RAFT_FORWARD_PATH, RAFT_MESSAGES_PATH, REPLIES_HEADER, SECRET_HEADER } from './peer-protocol.js'
 import { Outbox, type OutboxStats } from './outbox.js'
 import type { ForwardOutcome, PeerAddress } from './port.js'
 
@@ -27,11 +28,15 @@ export interface PeerLinkOptions {
   readonly maxBatchMessages: number
   readonly forwardConnections: number
   readonly logger: TransportLogger | undefined
+  /** Messages the peer sent back in the response to one of our batches. */
+  readonly receive: (messages: Message[]) => void
 }
 
 export interface PeerLinkStats extends OutboxStats {
   /** false from the first failed batch until one gets through again. */
   readonly reachable: boolean
+  /** Our messages that rode back in responses to the peer's requests. */
+  readonly replies: HeldRepliesStats
 }
 
 export function originOf({ host, port }: PeerAddress): string {
@@ -62,6 +67,7 @@ function unreachableCode(err: unknown): ErrorCode {
 
 export class PeerLink {
   private readonly outbox: Outbox<Message>
+  private readonly replies: HeldReplies<Message>
   // Two pools so forwarded increments, which wait for a commit on the leader,
   // can never hold the connection that must carry the replies that commit them.
   private readonly raftPool: Pool
@@ -91,7 +97,8 @@ export class PeerLink {
       bodyTimeout: opts.forwardTimeoutMs,
     })
     const auth = { [SECRET_HEADER]: opts.secret, [FROM_HEADER]: opts.self }
-    this.messageHeaders = { ...auth, 'content-type': MESSAGE_BATCH_CONTENT_TYPE }
+    // REPLIES_HEADER: the peer may answer with its messages to us in the response body.
+    this.messageHeaders = { ...auth, 'content-type': MESSAGE_BATCH_CONTENT_TYPE, [REPLIES_HEADER]: '1' }
     this.forwardHeaders = { ...auth, 'content-type': 'application/json' }
     this.outbox = new Outbox({
       maxQueued: opts.maxQueuedMessages,
@@ -99,10 +106,32 @@ export class PeerLink {
       maxBatch: opts.maxBatchMessages,
       post: (batch) => this.postBatch(batch),
     })
+    this.replies = new HeldReplies<Message>((messages) => {
+      for (const m of messages) this.outbox.enqueue(m)
+    })
   }
 
   send(message: Message): void {
-    this.outbox.enqueue(message)
+    if (!this.replies.offer(message)) this.outbox.enqueue(message)
+  }
+
+  /**
+   * A batch from this peer arrived: keep its request open so our next
+   * messages to the peer ride back in the response. Resolves with them, or
+   * with nothing once released (releaseIdle, releaseOlderThan, close).
+   */
+  holdReply(): Promise<Message[]> {
+    if (this.closed) return Promise.resolve([])
+    return this.replies.hold()
+  }
+
+  /** This node has nothing more to say for now: answer held requests that carry nothing. */
+  releaseIdle(): void {
+    this.replies.releaseIdle()
+  }
+
+  releaseOlderThan(ms: number): void {
+    this.replies.releaseOlderThan(ms)
   }
 
   async forward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
@@ -113,11 +142,12 @@ export class PeerLink {
   }
 
   stats(): PeerLinkStats {
-    return { ...this.outbox.stats(), reachable: this.reachable }
+    return { ...this.outbox.stats(), reachable: this.reachable, replies: this.replies.stats() }
   }
 
   async close(): Promise<void> {
     this.closed = true
+    this.replies.releaseIdle()
     this.outbox.close()
     await Promise.all([this.raftPool.destroy(), this.forwardPool.destroy()])
   }
@@ -128,6 +158,7 @@ export class PeerLink {
    */
   async retire(): Promise<void> {
     this.closed = true
+    this.replies.releaseIdle()
     this.outbox.close()
     await Promise.all([this.raftPool.close(), this.forwardPool.close()])
   }
@@ -144,7 +175,12 @@ export class PeerLink {
         idempotent: true,
         blocking: false,
       })
-      await body.dump() // a body left unread would pin the connection
+      if (statusCode === 200) {
+        const replies = decodeMessageBatch(await body.text())
+        if (replies.length > 0 && !this.closed) this.opts.receive(replies)
+      } else {
+        await body.dump() // a body left unread would pin the connection
+      }
       const ok = statusCode >= 200 && statusCode < 300
       this.noteHealth(ok, ok ? '' : `HTTP ${statusCode}`)
       return ok

@@ -8,6 +8,13 @@ export const SECRET_HEADER = 'x-cluster-secret'
 /** Sender's node id: for logs and diagnostics, never trusted for authentication. */
 export const FROM_HEADER = 'x-raft-from'
 
+/**
+ * On a message batch: the sender reads messages from a 200 response's body,
+ * so the receiver may hold the request open and answer with its replies.
+ * Without it (an older sender) the receiver acknowledges at once with 204.
+ */
+export const REPLIES_HEADER = 'x-raft-replies'
+
 /** Big enough for a large AppendEntries batch; the receiver enforces it. */
 export const DEFAULT_PEER_BODY_LIMIT = 64 * 1024 * 1024
 

@@ -47,6 +47,9 @@ export class UndiciTransport implements Transport {
   private readonly snapshotSenders = new Map<NodeId, SnapshotSender>()
   private unroutableMessages = 0
   private closed = false
+  private receiver: ((messages: Message[]) => void) | null = null
+  /** Releases requests held too long for lack of anything to say (see HeldReplies). */
+  private readonly sweep: NodeJS.Timeout
 
   private readonly self: NodeId
   private readonly shared: Omit<PeerLinkOptions, 'peer'>
@@ -69,6 +72,7 @@ export class UndiciTransport implements Transport {
       maxBatchMessages: positiveInt('maxBatchMessages', opts.maxBatchMessages ?? 1_000),
       forwardConnections: positiveInt('forwardConnections', opts.forwardConnections ?? 4),
       logger: opts.logger,
+      receive: (messages) => this.receiver?.(messages),
     }
     const seen = new Set<NodeId>()
     for (const peer of opts.peers) {
@@ -76,6 +80,30 @@ export class UndiciTransport implements Transport {
       seen.add(peer.id)
     }
     this.setPeers(opts.peers)
+    // A held request is answered within half the sender's timeout, whatever happens here.
+    const holdMs = Math.max(1, Math.floor(timeoutMs / 4))
+    this.sweep = setInterval(() => {
+      for (const link of this.links.values()) link.releaseOlderThan(holdMs)
+    }, holdMs)
+    this.sweep.unref()
+  }
+
+  /** Where messages that peers send back in response bodies go (the driver's receive). */
+  setReceiver(receive: (messages: Message[]) => void): void {
+    this.receiver = receive
+  }
+
+  /**
+   * A message batch from `from` arrived: resolves with what to answer it with
+   * (our next messages to `from`, or none). Null when `from` is not a peer.
+   */
+  holdReply(from: NodeId): Promise<Message[]> | null {
+    return this.links.get(from)?.holdReply() ?? null
+  }
+
+  /** This node has nothing more to say for now: held requests are answered empty. */
+  releaseIdle(): void {
+    for (const link of this.links.values()) link.releaseIdle()
   }
 
   setPeers(peers: readonly PeerAddress[]): void {
@@ -141,6 +169,7 @@ export class UndiciTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    clearInterval(this.sweep)
     await Promise.all([
       ...[...this.links.values()].map((link) => link.close()),
       ...[...this.snapshotSenders.values()].map((s) => s.close()),
