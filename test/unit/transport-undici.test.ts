@@ -313,3 +313,69 @@ t.test('close() leaves no sockets behind', async (t) => {
   t.equal(countResources('TCPSocketWrap'), 0, `no sockets left: ${process.getActiveResourcesInfo().join(', ')}`)
   await b.app.close()
 })
+
+/** A node's two halves wired like start-node: its peer app holds replies from its transport. */
+async function startWiredNode(
+  t: Test,
+  id: string,
+  port: number,
+  onMessages: (node: { transport: UndiciTransport; received: Message[][]; posted: Message[][] }, msgs: Message[]) => void,
+) {
+  const node = { transport: null as unknown as UndiciTransport, received: [] as Message[][], posted: [] as Message[][] }
+  const app = buildPeerApp({
+    secret: SECRET,
+    onMessages: (msgs) => {
+      node.posted.push(msgs)
+      onMessages(node, msgs)
+    },
+    holdReply: (from) => node.transport.holdReply(from),
+    onForward: async () => [],
+  })
+  await app.listen({ host: '127.0.0.1', port })
+  t.teardown(() => app.close())
+  return { node, address: { id, host: '127.0.0.1', port: (app.server.address() as AddressInfo).port } }
+}
+
+t.test('a reply rides back in the response to the batch it answers', async (t) => {
+  // B answers every message after a pause (its "fsync"); A only ever sends.
+  const b = await startWiredNode(t, 'node-2', 0, (node, msgs) => {
+    setTimeout(() => node.transport.send(msgs.map((m) => numbered(Number((m as { readSeq?: number }).readSeq ?? 0), 'node-2', 'node-1'))), 20)
+  })
+  const a = await startWiredNode(t, 'node-1', 0, () => t.fail('A is sent nothing of its own'))
+  a.node.transport = startTransport(t, { self: 'node-1', peers: [b.address] })
+  b.node.transport = startTransport(t, { self: 'node-2', peers: [a.address] })
+  a.node.transport.setReceiver((msgs) => a.node.received.push(msgs))
+
+  for (let i = 1; i <= 5; i++) a.node.transport.send([numbered(i)])
+  for (let i = 0; i < 200 && a.node.received.flat().length < 5; i++) await sleep(10)
+  t.same(
+    a.node.received.flat().map((m) => (m as { readSeq?: number }).readSeq),
+    [1, 2, 3, 4, 5],
+    'every reply arrived, in order',
+  )
+  t.same(a.node.posted, [], 'B never opened a request of its own to A')
+  const replies = b.node.transport.stats().peers['node-1']?.replies
+  t.ok(replies !== undefined && replies.repliedBatches >= 1 && replies.held === 0, 'B answered from held requests and holds none now')
+})
+
+t.test('a held request with nothing to carry is released when the node is idle, or by age', async (t) => {
+  const b = await startWiredNode(t, 'node-2', 0, () => {})
+  {
+    const a = startTransport(t, { self: 'node-1', peers: [b.address], timeoutMs: 400 })
+    b.node.transport = startTransport(t, { self: 'node-2', peers: [{ id: 'node-1', host: '127.0.0.1', port: 1 }], timeoutMs: 400 })
+    a.send([numbered(1)])
+    for (let i = 0; i < 100 && (b.node.transport.stats().peers['node-1']?.replies.held ?? 0) === 0; i++) await sleep(5)
+    t.equal(b.node.transport.stats().peers['node-1']?.replies.held, 1, 'held while B might still answer')
+    b.node.transport.releaseIdle()
+    for (let i = 0; i < 100 && a.stats().peers['node-2']?.sentBatches !== 1; i++) await sleep(5)
+    t.equal(a.stats().peers['node-2']?.sentBatches, 1, 'released empty: A counts the batch delivered')
+
+    // Nobody calls releaseIdle: the sweep answers within half of B's peer timeout.
+    const started = Date.now()
+    a.send([numbered(2)])
+    for (let i = 0; i < 200 && a.stats().peers['node-2']?.sentBatches !== 2; i++) await sleep(5)
+    t.equal(a.stats().peers['node-2']?.sentBatches, 2)
+    t.ok(Date.now() - started < 400, `answered before the sender's timeout (${Date.now() - started} ms)`)
+    t.equal(a.stats().peers['node-2']?.failedBatches, 0)
+  }
+})
