@@ -2,7 +2,11 @@
 // autocannon at each connection count for a fixed time over N client ids.
 // Writes bench/results/latest.json and latest.svg and prints the ratio table.
 //
-//   npm run bench -- [--duration 10] [--warmup 3] [--connections 1,50] [--ids 1000]
+// With --rounds N every system is measured N times, the systems interleaved
+// (round 1 of each, then round 2 of each...), and the table shows medians:
+// on a shared host one run's numbers can swing by half from the next's.
+//
+//   npm run bench -- [--duration 10] [--warmup 3] [--connections 1,50] [--ids 1000] [--rounds 1]
 //                    [--systems inmem,redis-lua,redis-lua-fsync,cluster-leader,cluster-spread]
 //                    [--out bench/results/latest.json]
 import fs from 'node:fs'
@@ -12,7 +16,7 @@ import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
 import { roundRobinPath, round3, runLoad, type LoadResult } from './lib/load.js'
 import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
-import { cpuPercent, formatChecks, formatTable, targetChecks, withRatios } from './lib/stats.js'
+import { cpuPercent, formatChecks, formatTable, medianOfRounds, targetChecks, withRatios } from './lib/stats.js'
 import { isSystemName, startSystem, SYSTEM_NAMES, unavailable, type RunningSystem, type SystemName } from './lib/systems.js'
 
 const BASELINES = ['inmem', 'redis-lua-fsync'] as const
@@ -38,14 +42,18 @@ export interface RunRecord {
   targets: number
   load_avg: number[]
   info: Record<string, string>
+  /** 1-based; with --rounds N each system is measured N times. */
+  round: number
 }
 
 async function main(): Promise<void> {
-  const args = new Args(process.argv.slice(2), ['duration', 'warmup', 'connections', 'ids', 'systems', 'out', 'pause'])
+  const args = new Args(process.argv.slice(2), ['duration', 'warmup', 'connections', 'ids', 'systems', 'out', 'pause', 'rounds'])
   const durationSec = args.number('duration', 10)
   const warmupSec = args.number('warmup', 3)
   const pauseMs = args.number('pause', 1) * 1000
   const ids = args.number('ids', 1000)
+  const rounds = args.number('rounds', 1)
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
   const connections = args.list('connections', ['1', '50']).map(Number)
   const out = path.resolve(args.string('out', path.join(RESULTS_DIR, 'latest.json')))
   const systems = args.list('systems', SYSTEM_NAMES)
@@ -57,45 +65,50 @@ async function main(): Promise<void> {
   console.log(`bench: ${systems.join(', ')} at ${connections.join(' and ')} connections, ${durationSec} s each (warm-up ${warmupSec} s), ${ids} client ids`)
   console.log(`machine: ${machine.cpus} x ${machine.cpu_model}, node ${machine.node}, load ${machine.load_start.join(' ')}`)
 
-  const runs: RunRecord[] = []
+  const allRuns: RunRecord[] = []
   const skipped: { name: string; reason: string }[] = []
-  for (const name of systems as SystemName[]) {
-    const reason = unavailable(name)
-    if (reason !== null) {
-      console.log(`SKIP ${name}: ${reason}`)
-      skipped.push({ name, reason })
-      continue
-    }
-    process.stdout.write(`\n== ${name}: starting... `)
-    let sys: RunningSystem
-    try {
-      sys = await startSystem(name, HIGH_LIMIT_ENV)
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err)
-      console.log(`FAILED to start: ${msg}`)
-      skipped.push({ name, reason: `failed to start: ${msg.split('\n')[0] ?? ''}` })
-      continue
-    }
-    try {
-      console.log(`up (${Object.entries(sys.pids).map(([k, v]) => `${k}=${v}`).join(', ')})`)
-      const pathFor = roundRobinPath('/rate/increment', 'bench-', ids)
-      if (warmupSec > 0) {
-        const w = await runLoad({ urls: sys.targets, connections: Math.max(...connections), durationSec: warmupSec, method: 'POST', pathFor })
-        console.log(`   warm-up: ${w.rps.toFixed(0)} req/s, ${w.errors} errors`)
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of systems as SystemName[]) {
+      const reason = unavailable(name)
+      if (reason !== null) {
+        if (round === 1) {
+          console.log(`SKIP ${name}: ${reason}`)
+          skipped.push({ name, reason })
+        }
+        continue
       }
-      for (const c of connections) {
-        await sleep(pauseMs)
-        const rec = await measure(sys, c, durationSec, pathFor)
-        runs.push(rec)
-        console.log(
-          `   ${String(c).padStart(3)} conns: ${rec.rps.toFixed(0).padStart(6)} req/s  p50 ${rec.p50_ms.toFixed(2)} ms  p99 ${rec.p99_ms.toFixed(2)} ms  ` +
-            `errors ${rec.errors}  429 ${rec.limited}  cpu ${Object.entries(rec.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ')}`,
-        )
+      process.stdout.write(`\n== ${name}${rounds > 1 ? ` (round ${round} of ${rounds})` : ''}: starting... `)
+      let sys: RunningSystem
+      try {
+        sys = await startSystem(name, HIGH_LIMIT_ENV)
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err)
+        console.log(`FAILED to start: ${msg}`)
+        skipped.push({ name, reason: `round ${round}: failed to start: ${msg.split('\n')[0] ?? ''}` })
+        continue
       }
-    } finally {
-      await sys.stop()
+      try {
+        console.log(`up (${Object.entries(sys.pids).map(([k, v]) => `${k}=${v}`).join(', ')})`)
+        const pathFor = roundRobinPath('/rate/increment', 'bench-', ids)
+        if (warmupSec > 0) {
+          const w = await runLoad({ urls: sys.targets, connections: Math.max(...connections), durationSec: warmupSec, method: 'POST', pathFor })
+          console.log(`   warm-up: ${w.rps.toFixed(0)} req/s, ${w.errors} errors`)
+        }
+        for (const c of connections) {
+          await sleep(pauseMs)
+          const rec = { ...(await measure(sys, c, durationSec, pathFor)), round }
+          allRuns.push(rec)
+          console.log(
+            `   ${String(c).padStart(3)} conns: ${rec.rps.toFixed(0).padStart(6)} req/s  p50 ${rec.p50_ms.toFixed(2)} ms  p99 ${rec.p99_ms.toFixed(2)} ms  ` +
+              `errors ${rec.errors}  429 ${rec.limited}  cpu ${Object.entries(rec.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ')}`,
+          )
+        }
+      } finally {
+        await sys.stop()
+      }
     }
   }
+  const runs = rounds > 1 ? medianOfRounds(allRuns) : allRuns
 
   const result = {
     machine: { ...machine, load_end: loadAvg() },
@@ -103,14 +116,17 @@ async function main(): Promise<void> {
     duration_s: durationSec,
     warmup_s: warmupSec,
     client_ids: ids,
+    rounds,
     policy: HIGH_LIMIT_ENV,
     skipped,
     runs,
+    ...(rounds > 1 ? { round_runs: allRuns } : {}),
   }
   writeJson(out, result)
   const svg = out.replace(/\.json$/, '.svg')
   fs.writeFileSync(svg, renderChart(result))
 
+  if (rounds > 1) console.log(`\nmedians over ${rounds} interleaved rounds (req/s of each round in latest.json, rps_rounds)`)
   console.log(`\nreq/s ratios are to the baseline at the same connection count (${BASELINES.join(', ')}):\n`)
   console.log(formatTable(withRatios(runs, BASELINES), BASELINES))
   console.log(`\nissue 4 targets:\n${formatChecks(targetChecks(runs))}`)
@@ -119,7 +135,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${path.relative(process.cwd(), out)} and ${path.relative(process.cwd(), svg)}`)
 }
 
-async function measure(sys: RunningSystem, connections: number, durationSec: number, pathFor: (i: number) => string): Promise<RunRecord> {
+async function measure(sys: RunningSystem, connections: number, durationSec: number, pathFor: (i: number) => string): Promise<Omit<RunRecord, 'round'>> {
   const pids = Object.entries(sys.pids)
   const before = pids.map(([, pid]) => cpuSeconds(pid))
   const self0 = process.cpuUsage()

@@ -81,6 +81,35 @@ export interface RunRow {
   readonly limited: number
 }
 
+/**
+ * One row per system and connection count from several interleaved rounds:
+ * the round with the median req/s stands for them (its other fields kept),
+ * p50 and p99 are the medians over the rounds, errors and 429s the sums, and
+ * `rps_rounds` lists every round's req/s so the spread stays visible.
+ */
+export function medianOfRounds<R extends RunRow>(runs: readonly R[]): (R & { readonly rps_rounds: number[] })[] {
+  const groups = new Map<string, R[]>()
+  for (const r of runs) {
+    const key = `${r.name}@${r.connections}`
+    const g = groups.get(key)
+    if (g === undefined) groups.set(key, [r])
+    else g.push(r)
+  }
+  return [...groups.values()].map((g) => {
+    const byRps = [...g].sort((a, b) => a.rps - b.rps)
+    const mid = byRps[(byRps.length - 1) >> 1] as R
+    return {
+      ...mid,
+      p50_ms: median(g.map((r) => r.p50_ms)),
+      p99_ms: median(g.map((r) => r.p99_ms)),
+      errors: g.reduce((a, r) => a + r.errors, 0),
+      non2xx: g.reduce((a, r) => a + r.non2xx, 0),
+      limited: g.reduce((a, r) => a + r.limited, 0),
+      rps_rounds: g.map((r) => r.rps),
+    }
+  })
+}
+
 export interface RatioRow extends RunRow {
   /** rps relative to each baseline run at the same connection count (null: baseline absent). */
   readonly vs: Readonly<Record<string, number | null>>

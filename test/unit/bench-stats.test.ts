@@ -7,6 +7,7 @@ import {
   cpuPercent,
   formatTable,
   median,
+  medianOfRounds,
   percentile,
   ratio,
   Samples,
@@ -139,4 +140,19 @@ t.test('chart', async (t) => {
   t.match(svg, /^<svg /)
   t.match(svg, /0\.10x/)
   t.equal((svg.match(/<rect /g) ?? []).length, 3, 'background + two bars')
+})
+
+t.test('rounds collapse to the round with the median req/s, median latencies and summed errors', async (t) => {
+  const rows = medianOfRounds([
+    row('a', 50, 300, { p50_ms: 9, p99_ms: 30, errors: 1 }),
+    row('b', 50, 10),
+    row('a', 50, 100, { p50_ms: 3, p99_ms: 10 }),
+    row('a', 50, 200, { p50_ms: 4, p99_ms: 50, errors: 2, limited: 5 }),
+  ])
+  t.equal(rows.length, 2)
+  const a = rows.find((r) => r.name === 'a')
+  t.match(a, { rps: 200, p50_ms: 4, p99_ms: 30, errors: 3, limited: 5, rps_rounds: [300, 100, 200] })
+  // Even count: the lower middle round stands for them, latencies average the middle two.
+  const b = medianOfRounds([row('x', 1, 5, { p99_ms: 2 }), row('x', 1, 7, { p99_ms: 4 })])[0]
+  t.match(b, { rps: 5, p99_ms: 3, rps_rounds: [5, 7] })
 })
