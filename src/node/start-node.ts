@@ -163,8 +163,10 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       node.shutdown()
       await publicApp.close()
       await driver.stop()
-      await peerApp.close()
+      // Transport first: it answers the peer requests it holds open (a stopped
+      // driver never goes idle again), so closing the peer app does not wait for them.
       await transport.close()
+      await peerApp.close()
       await store.close()
       logger.info({ node: config.nodeId }, 'node stopped')
     })()
