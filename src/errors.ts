@@ -49,8 +49,14 @@ export class RateLimiterError extends Error {
   readonly status: number
   readonly retryAfterSec: number | undefined
   readonly detail: string | undefined
+  /**
+   * Set by the transport when a forward provably never left this node (no
+   * connection was made, or there is no link to that node): the caller may
+   * send it elsewhere without risking a double spend.
+   */
+  readonly neverSent: boolean
 
-  constructor(code: ErrorCode, detail?: string) {
+  constructor(code: ErrorCode, detail?: string, opts: { readonly neverSent?: boolean } = {}) {
     const spec: ErrorSpec = ERRORS[code]
     super(detail === undefined ? spec.message : `${spec.message}: ${detail}`)
     this.name = 'RateLimiterError'
@@ -58,6 +64,7 @@ export class RateLimiterError extends Error {
     this.status = spec.status
     this.retryAfterSec = spec.retryAfterSec
     this.detail = detail
+    this.neverSent = opts.neverSent === true
   }
 }
 

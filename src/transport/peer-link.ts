@@ -208,7 +208,8 @@ export class PeerLink {
       statusCode = res.statusCode
       text = await res.body.text()
     } catch (err) {
-      throw new RateLimiterError(unreachableCode(err), `forward to ${peer} failed: ${describe(err)}`)
+      const code = unreachableCode(err)
+      throw new RateLimiterError(code, `forward to ${peer} failed: ${describe(err)}`, { neverSent: code === 'NO_LEADER' })
     }
     if (statusCode === 200) return decodeForwardResponse(text, inputs.length)
     const code = decodeErrorCode(text)

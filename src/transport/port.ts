@@ -14,13 +14,11 @@ export interface PeerAddress {
 export const UNKNOWN_PEER = 'is not a known peer'
 
 /**
- * True when a forward provably never left this node (the connection was
- * refused, or there is no link to that node): it may be sent elsewhere.
+ * True when a forward provably never left this node (no connection was made,
+ * or there is no link to that node): it may be sent elsewhere.
  */
 export function neverSent(err: unknown): boolean {
-  if (!(err instanceof RateLimiterError) || err.code !== 'NO_LEADER') return false
-  const detail = err.detail ?? ''
-  return detail.includes('ECONNREFUSED') || detail.endsWith(UNKNOWN_PEER)
+  return err instanceof RateLimiterError && err.neverSent
 }
 
 export type ForwardOutcome =

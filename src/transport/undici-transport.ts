@@ -155,7 +155,7 @@ export class UndiciTransport implements Transport {
   forward(to: NodeId, inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
     if (this.closed) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
     const link = this.links.get(to)
-    if (link === undefined) return Promise.reject(new RateLimiterError('NO_LEADER', `${to} ${UNKNOWN_PEER}`))
+    if (link === undefined) return Promise.reject(new RateLimiterError('NO_LEADER', `${to} ${UNKNOWN_PEER}`, { neverSent: true }))
     return link.forward(inputs)
   }
 
