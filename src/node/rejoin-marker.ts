@@ -34,6 +34,24 @@ export async function endRejoin(dataDir: string): Promise<void> {
   await syncDir(dataDir)
 }
 
+/**
+ * Polled on every tick while this start rejoins: once `caughtUp()` holds, the
+ * marker goes (once) and `onDone` is told. Returns the poll function.
+ */
+export function rejoinWatch(
+  dataDir: string,
+  rejoining: boolean,
+  caughtUp: () => boolean,
+  onDone: (removal: Promise<void>) => void,
+): () => void {
+  let pending = rejoining
+  return () => {
+    if (!pending || !caughtUp()) return
+    pending = false
+    onDone(endRejoin(dataDir))
+  }
+}
+
 async function exists(file: string): Promise<boolean> {
   try {
     await fs.access(file)

@@ -9,7 +9,7 @@ import { buildPublicApp } from '../http/public-app.js'
 import { LevelLogStore } from '../storage/level-log-store.js'
 import { UndiciTransport } from '../transport/undici-transport.js'
 import { RaftDriver } from './raft-driver.js'
-import { beginRejoin, endRejoin } from './rejoin-marker.js'
+import { beginRejoin, rejoinWatch } from './rejoin-marker.js'
 import { RateLimiterNode } from './rate-limiter-node.js'
 
 /** AppendEntries in flight per follower, and entries per message. */
@@ -75,7 +75,15 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     logger: logger.child({ component: 'node' }),
   })
   let fatal = false
-  let stillRejoining = rejoin
+  const watchRejoin = rejoinWatch(
+    config.dataDir,
+    rejoin,
+    () => !driver.core.rejoining,
+    (removal) => {
+      logger.info({ commit: driver.core.status().commit }, 'caught up after data loss; voting again')
+      removal.catch((err: unknown) => logger.error({ err }, 'could not remove the rejoin marker'))
+    },
+  )
   const driver = new RaftDriver({
     raft: {
       id: config.nodeId,
@@ -101,11 +109,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       onDroppedReads: (ctxs) => node.onDroppedReads(ctxs),
       onTick: () => {
         node.onTick()
-        if (stillRejoining && !driver.core.rejoining) {
-          stillRejoining = false
-          logger.info({ commit: driver.core.status().commit }, 'caught up after data loss; voting again')
-          endRejoin(config.dataDir).catch((err: unknown) => logger.error({ err }, 'could not remove the rejoin marker'))
-        }
+        watchRejoin()
       },
       beforeReady: () => node.beforeReady(),
       onIdle: () => transport.releaseIdle(),

@@ -3,7 +3,7 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { beginRejoin, endRejoin, REJOIN_MARKER } from '../../src/node/rejoin-marker.js'
+import { beginRejoin, endRejoin, REJOIN_MARKER, rejoinWatch } from '../../src/node/rejoin-marker.js'
 
 t.test('the marker lasts from the first empty start until caught up', async (t) => {
   const dir = t.testdir({})
@@ -20,4 +20,24 @@ t.test('the marker lasts from the first empty start until caught up', async (t) 
   await endRejoin(dir)
   t.equal(fs.existsSync(marker), false, 'caught up: the marker is gone')
   t.equal(await beginRejoin(dir, true, false), false, 'and later starts are ordinary restarts')
+})
+
+t.test('the tick watch removes the marker once, when caught up, and never for an ordinary start', async (t) => {
+  const dir = t.testdir({})
+  t.ok(await beginRejoin(dir, true, true))
+  let caughtUp = false
+  const removals: Promise<void>[] = []
+  const poll = rejoinWatch(dir, true, () => caughtUp, (removal) => removals.push(removal))
+  poll()
+  t.equal(removals.length, 0, 'not yet caught up')
+  t.ok(fs.existsSync(path.join(dir, REJOIN_MARKER)))
+  caughtUp = true
+  poll()
+  poll()
+  t.equal(removals.length, 1, 'removed once')
+  await removals[0]
+  t.notOk(fs.existsSync(path.join(dir, REJOIN_MARKER)))
+
+  const ordinary = rejoinWatch(dir, false, () => true, () => t.fail('an ordinary start has no marker to remove'))
+  ordinary()
 })
