@@ -47,6 +47,9 @@ interface ReadBatch {
   index: number
 }
 
+/** Forward requests a follower keeps out to the leader at once (the transport opens as many connections per peer). */
+const MAX_FORWARDS_IN_FLIGHT = 4
+
 export class RateLimiterNode implements RateLimiterService {
   readonly burst: number
   private driver: RaftDriver | null = null
@@ -430,17 +433,29 @@ export class RateLimiterNode implements RateLimiterService {
     else r.reject(new RateLimiterError('NO_QUORUM'))
   }
 
-  /** All increments a follower received this turn travel to the leader in one request. */
+  /**
+   * All increments a follower received this turn travel to the leader in one
+   * request. With MAX_FORWARDS_IN_FLIGHT requests out, the next turns' wait and
+   * leave together when one returns: fewer, larger requests under load.
+   */
   private forwardBatch(): void {
-    const batch = this.toForward
-    this.toForward = []
-    const leader = this.requireDriver().core.currentLeader
+    const driver = this.requireDriver()
+    const leader = driver.core.currentLeader
     if (leader === null || leader === this.opts.id) {
+      const batch = this.toForward
+      this.toForward = []
       for (const r of batch) this.dispatch(r)
       return
     }
+    if (this.forwardsInFlight >= MAX_FORWARDS_IN_FLIGHT) return
+    const batch = this.toForward
+    this.toForward = []
     this.forwardsInFlight++
-    this.opts.transport.forward(leader, batch.map((r) => r.input)).finally(() => this.forwardsInFlight--).then(
+    const settled = (): void => {
+      this.forwardsInFlight--
+      if (this.toForward.length > 0) driver.schedule()
+    }
+    this.opts.transport.forward(leader, batch.map((r) => r.input)).finally(settled).then(
       (outcomes) => {
         for (let i = 0; i < batch.length; i++) {
           const req = batch[i] as IncrementRequest
