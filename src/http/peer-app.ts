@@ -79,10 +79,11 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
     scope.addContentTypeParser(MESSAGE_BATCH_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body))
     scope.post(RAFT_MESSAGES_PATH, (request, reply) => {
       const messages = decodeMessageBatch(typeof request.body === 'string' ? request.body : '')
-      const from = request.headers[FROM_HEADER]
-      // Held before the batch is handed over, so an answer made at once is caught too.
-      const held = request.headers[REPLIES_HEADER] === '1' && typeof from === 'string' ? (opts.holdReply?.(from) ?? null) : null
       opts.onMessages(messages)
+      // Held after the hand-over (answers are made in a later pass, never inside
+      // onMessages), so a batch that throws there leaves no request held.
+      const from = request.headers[FROM_HEADER]
+      const held = request.headers[REPLIES_HEADER] === '1' && typeof from === 'string' ? (opts.holdReply?.(from) ?? null) : null
       if (held === null) {
         // Acknowledges receipt only; replies travel back as Raft messages of their own.
         void reply.code(204).send()

@@ -441,15 +441,14 @@ export class RateLimiterNode implements RateLimiterService {
   private forwardBatch(): void {
     const driver = this.requireDriver()
     const leader = driver.core.currentLeader
-    if (leader === null || leader === this.opts.id) {
-      const batch = this.toForward
-      this.toForward = []
+    const remote = leader !== null && leader !== this.opts.id
+    if (remote && this.forwardsInFlight >= MAX_FORWARDS_IN_FLIGHT) return
+    const batch = this.toForward
+    this.toForward = []
+    if (!remote) {
       for (const r of batch) this.dispatch(r)
       return
     }
-    if (this.forwardsInFlight >= MAX_FORWARDS_IN_FLIGHT) return
-    const batch = this.toForward
-    this.toForward = []
     this.forwardsInFlight++
     const settled = (): void => {
       this.forwardsInFlight--

@@ -828,15 +828,9 @@ export class RaftCore {
     if (sendIfEmpty && !sentAny && pr.state !== 'snapshot' && pr.match >= this.log.snapshotIndex()) {
       // A paused follower still learns the new commit index.
       const prevIndex = Math.min(pr.match, last)
-      this.send({
-        type: 'append',
-        to: pr.id,
-        prevIndex,
-        prevTerm: this.log.term(prevIndex) ?? 0,
-        entries: [],
-        commit: Math.min(pr.match, this.log.committed),
-      })
-      pr.sentCommit = Math.min(pr.match, this.log.committed)
+      const commit = Math.min(pr.match, this.log.committed)
+      this.send({ type: 'append', to: pr.id, prevIndex, prevTerm: this.log.term(prevIndex) ?? 0, entries: [], commit })
+      pr.sentCommit = commit
     }
   }
 

@@ -25,27 +25,17 @@ export class HeldReplies<T> {
   private repliedBatches = 0
   private releasedEmpty = 0
 
-  /**
-   * @param overflow where items go when no request is held (a request of our own)
-   * @param now a clock for `releaseOlderThan` only
-   */
-  constructor(
-    private readonly overflow: (items: T[]) => void,
-    private readonly now: () => number = Date.now,
-  ) {}
+  /** @param now a clock for `releaseOlderThan` only */
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** Holds a request from the peer; resolves with the items to answer it with (maybe none). */
   hold(): Promise<T[]> {
     return new Promise<T[]>((resolve) => this.waiters.push({ resolve, since: this.now() }))
   }
 
-  get holding(): boolean {
-    return this.waiters.length > 0
-  }
-
   /** Queues an item for the oldest held request; false (nothing taken) when none is held. */
   offer(item: T): boolean {
-    if (this.waiters.length === 0 && this.queued.length === 0) return false
+    if (this.waiters.length === 0) return false
     this.queued.push(item)
     // At the end of this turn, so every item of one burst shares a response.
     if (!this.flushScheduled) {
@@ -57,14 +47,12 @@ export class HeldReplies<T> {
 
   /** Answers every held request that has nothing queued for it with an empty response. */
   releaseIdle(): void {
-    this.flush()
     this.releaseWhile(() => true)
   }
 
   /** Releases requests held longer than `ms`, so a held request never nears the sender's timeout. */
   releaseOlderThan(ms: number): void {
     const limit = this.now() - ms
-    this.flush()
     this.releaseWhile((w) => w.since <= limit)
   }
 
@@ -72,7 +60,9 @@ export class HeldReplies<T> {
     return { repliedBatches: this.repliedBatches, releasedEmpty: this.releasedEmpty, held: this.waiters.length }
   }
 
+  /** Queued items go first (to the oldest), so a release never drops what was offered. */
   private releaseWhile(pred: (w: Waiter<T>) => boolean): void {
+    this.flush()
     while (this.waiters.length > 0 && pred(this.waiters[0] as Waiter<T>)) {
       ;(this.waiters.shift() as Waiter<T>).resolve([])
       this.releasedEmpty++
@@ -84,12 +74,9 @@ export class HeldReplies<T> {
     if (this.queued.length === 0) return
     const items = this.queued
     this.queued = []
-    const w = this.waiters.shift()
-    if (w === undefined) {
-      // Released meanwhile (timeout or shutdown): send them the ordinary way.
-      this.overflow(items)
-      return
-    }
+    // Items are queued only while a request is held, and only this takes it
+    // away with items: releases flush first.
+    const w = this.waiters.shift() as Waiter<T>
     this.repliedBatches++
     w.resolve(items)
   }

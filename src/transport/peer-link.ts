@@ -106,9 +106,7 @@ export class PeerLink {
       maxBatch: opts.maxBatchMessages,
       post: (batch) => this.postBatch(batch),
     })
-    this.replies = new HeldReplies<Message>((messages) => {
-      for (const m of messages) this.outbox.enqueue(m)
-    })
+    this.replies = new HeldReplies<Message>()
   }
 
   send(message: Message): void {
