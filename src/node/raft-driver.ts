@@ -23,10 +23,10 @@ export interface DriverHooks {
   /** Replace the state machine with a snapshot from the leader (before any later entry is applied). */
   onRestore(snapshot: Snapshot): void
   /**
-   * The state machine's image at the index last applied, for a local snapshot.
-   * It must capture the state synchronously; the encoding may finish later.
+   * The state machine's image at the index last applied, for a local snapshot:
+   * captured when called, handed out a line at a time (ratelimit/snapshot.ts).
    */
-  snapshotImage(): string | Promise<string>
+  snapshotLines(): AsyncIterable<string>
   /** How many records the state machine holds; a snapshot is taken only once the log outgrows it. */
   stateEntries(): number
   /**
@@ -269,11 +269,15 @@ export class RaftDriver {
     this.compacting = true
     let bytes = 0
     // Captured now, synchronously: the state machine is exactly at `index`.
-    Promise.resolve(this.hooks.snapshotImage())
-      .then((data) => {
-        bytes = Buffer.byteLength(data, 'utf8')
-        return this.store.compact(config === undefined ? { index, term, data } : { index, term, config, data })
-      })
+    const lines = this.hooks.snapshotLines()
+    const counted = (async function* count() {
+      for await (const line of lines) {
+        bytes += Buffer.byteLength(line, 'utf8') + 1
+        yield line
+      }
+    })()
+    this.store
+      .compact(config === undefined ? { index, term } : { index, term, config }, counted)
       .then(
         () => {
           this.compacting = false

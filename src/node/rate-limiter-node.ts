@@ -327,9 +327,9 @@ export class RateLimiterNode implements RateLimiterService {
     this.nextRead = null
   }
 
-  /** The state machine's image at the index last applied: captured now, encoded between event-loop turns. */
-  snapshotImage(): Promise<string> {
-    return this.sm.snapshotInSlices(() => new Promise<void>((resolve) => setImmediate(resolve)))
+  /** The state machine's image at the index last applied: captured now, encoded a line per event-loop turn. */
+  snapshotLines(): AsyncIterable<string> {
+    return this.sm.snapshotLines(() => new Promise<void>((resolve) => setImmediate(resolve)))
   }
 
   /** Buckets and remembered request ids: what a snapshot's size grows with. */

@@ -2,8 +2,18 @@
 // dedup expiry order) because it decides future evictions and expiries, so a
 // restored machine behaves exactly like the original. Decoding validates
 // everything: a snapshot arrives from a peer or from disk.
-import { BucketColumnsBuilder, keyAt, type BucketColumns } from './bucket-columns.js'
-import { dedupRowsOf, type DedupEntry, type DedupRows } from './dedup-columns.js'
+//
+// Version 3 is a list of lines, each a JSON text of its own:
+//   {"v":3,"lastStamp":L,"seq":S,"buckets":B,"dedup":D}
+//   [bucket row, ...]        B rows in all, ROWS_PER_LINE to a line
+//   [request-id row, ...]    D rows in all
+// joined by "\n" (JSON text never holds a raw newline). A line is small, so
+// the image can be produced, stored, sent and decoded one line at a time and
+// is never one large string or buffer (snapshot-reader.ts decodes it).
+// Versions 1 and 2 were one JSON object holding every row; they still load.
+import type { BucketColumns } from './bucket-columns.js'
+import { keyAt } from './bucket-columns.js'
+import type { DedupEntry, DedupRows } from './dedup-columns.js'
 import { isIntIn } from './int-math.js'
 import { MAX_BURST, MAX_STAMP, MAX_WINDOW_MS, policyProblem, type Policy } from './policy.js'
 
@@ -17,8 +27,10 @@ export interface StateImage {
   readonly dedup: DedupRows
 }
 
-/** v2 added `seq` (machine and per request id); v1 images load with seq 0. */
-const VERSION = 2
+/** v2 added `seq` (machine and per request id; v1 images load with seq 0); v3 split the image into lines. */
+export const SNAPSHOT_VERSION = 3
+/** Rows per line: about 250 KB of bucket rows, encoded or decoded in a few milliseconds. */
+export const ROWS_PER_LINE = 4096
 const MAX_LEVEL = MAX_BURST * MAX_WINDOW_MS
 const MAX_FULL_AT = MAX_STAMP + MAX_LEVEL
 
@@ -37,68 +49,45 @@ type DedupRow = [
   seq: number,
 ]
 
-function bucketRow(cols: BucketColumns, i: number): BucketRow {
-  return [keyAt(cols, i), cols.level[i] ?? 0, cols.stamp[i] ?? 0, cols.windowMs[i] ?? 0, cols.fullAt[i] ?? 0]
-}
-
 /**
- * JSON.stringify(bucketRow(cols, i)) without the intermediate array (a third
- * of the encoding time at a million rows): the numbers are safe integers,
- * whose JSON text is their String().
+ * JSON.stringify([key, level, stamp, windowMs, fullAt]) without the
+ * intermediate array (a third of the encoding time at a million rows): the
+ * numbers are safe integers, whose JSON text is their String().
  */
 function bucketRowText(cols: BucketColumns, i: number): string {
   return `[${JSON.stringify(keyAt(cols, i))},${cols.level[i] ?? 0},${cols.stamp[i] ?? 0},${cols.windowMs[i] ?? 0},${cols.fullAt[i] ?? 0}]`
 }
 
-function dedupRows(rows: DedupRows, from = 0, to = rows.count): DedupRow[] {
-  const out: DedupRow[] = []
-  for (let i = from; i < to; i++) out.push(dedupRow(rows.entry(i)))
-  return out
-}
-
-function bucketRows(cols: BucketColumns, from = 0, to = cols.count): BucketRow[] {
-  const rows: BucketRow[] = []
-  for (let i = from; i < to; i++) rows.push(bucketRow(cols, i))
-  return rows
-}
-
-function dedupRow(e: DedupEntry): DedupRow {
+function dedupRowText(e: DedupEntry): string {
   const d = e.decision
-  return [e.key, e.requestId, e.stamp, d.admitted ? 1 : 0, d.remaining, d.retryAfterMs, d.resetMs,
+  const row: DedupRow = [e.key, e.requestId, e.stamp, d.admitted ? 1 : 0, d.remaining, d.retryAfterMs, d.resetMs,
     d.policy.refill, d.policy.windowMs, d.policy.burst, e.seq]
+  return JSON.stringify(row)
 }
 
-export function encodeSnapshot(img: StateImage): string {
-  return JSON.stringify({
-    v: VERSION,
-    lastStamp: img.lastStamp,
-    seq: img.seq,
-    buckets: bucketRows(img.buckets),
-    dedup: dedupRows(img.dedup),
-  })
+function* rowLines(count: number, rowsPerLine: number, rowText: (i: number) => string): Generator<string> {
+  for (let i = 0; i < count; i += rowsPerLine) {
+    const end = Math.min(count, i + rowsPerLine)
+    const text: string[] = []
+    for (let r = i; r < end; r++) text.push(rowText(r))
+    yield `[${text.join(',')}]`
+  }
 }
 
 /**
- * The same text as encodeSnapshot, built `sliceRows` rows at a time with
- * `pause()` awaited between slices, so a large state (a million buckets take
- * seconds) never blocks the event loop for long. The image must not change
- * meanwhile: state-machine.ts hands over copies of its bucket and request-id columns.
+ * The image's lines, produced one at a time as the caller asks. The image
+ * must not change meanwhile: state-machine.ts hands over copies of its bucket
+ * and request-id columns.
  */
-export async function encodeSnapshotInSlices(img: StateImage, sliceRows: number, pause: () => Promise<void>): Promise<string> {
-  const parts: string[] = [`{"v":${VERSION},"lastStamp":${JSON.stringify(img.lastStamp)},"seq":${JSON.stringify(img.seq)},"buckets":[`]
-  const rows = async (count: number, rowText: (i: number) => string): Promise<void> => {
-    for (let i = 0; i < count; i += sliceRows) {
-      if (i > 0) await pause()
-      const text: string[] = []
-      for (let r = i; r < Math.min(count, i + sliceRows); r++) text.push(rowText(r))
-      parts.push((i > 0 ? ',' : '') + text.join(','))
-    }
-  }
-  await rows(img.buckets.count, (i) => bucketRowText(img.buckets, i))
-  parts.push('],"dedup":[')
-  await rows(img.dedup.count, (i) => JSON.stringify(dedupRow(img.dedup.entry(i))))
-  parts.push(']}')
-  return parts.join('')
+export function* snapshotLines(img: StateImage, rowsPerLine = ROWS_PER_LINE): Generator<string> {
+  if (!Number.isSafeInteger(rowsPerLine) || rowsPerLine < 1) throw new RangeError(`rowsPerLine must be a positive integer, got ${rowsPerLine}`)
+  yield JSON.stringify({ v: SNAPSHOT_VERSION, lastStamp: img.lastStamp, seq: img.seq, buckets: img.buckets.count, dedup: img.dedup.count })
+  yield* rowLines(img.buckets.count, rowsPerLine, (i) => bucketRowText(img.buckets, i))
+  yield* rowLines(img.dedup.count, rowsPerLine, (i) => dedupRowText(img.dedup.entry(i)))
+}
+
+export function encodeSnapshot(img: StateImage, rowsPerLine = ROWS_PER_LINE): string {
+  return [...snapshotLines(img, rowsPerLine)].join('\n')
 }
 
 export function invalidSnapshot(why: string): never {
@@ -129,18 +118,39 @@ export function decodeBucketRow(row: unknown, lastStamp: number): BucketRow {
 }
 
 export interface SnapshotHeader {
-  readonly version: 1 | 2
+  readonly version: 1 | 2 | 3
   readonly lastStamp: number
   readonly seq: number
 }
 
+/** A version-3 header line also counts the rows that follow. */
+export interface LinesHeader extends SnapshotHeader {
+  readonly buckets: number
+  readonly dedup: number
+}
+
+function version(o: Record<string, unknown>): 1 | 2 | 3 {
+  const v = o['v']
+  if (v !== 1 && v !== 2 && v !== SNAPSHOT_VERSION) invalidSnapshot(`unsupported version ${String(v)}`)
+  return v
+}
+
 /** The scalar fields of a parsed snapshot object (or of its header alone). */
 export function decodeHeader(o: Record<string, unknown>): SnapshotHeader {
-  const version = o['v']
-  if (version !== 1 && version !== VERSION) invalidSnapshot(`unsupported version ${String(version)}`)
+  const v = version(o)
   const lastStamp = int(o['lastStamp'], 0, MAX_STAMP, 'lastStamp')
-  const seq = version === 1 ? 0 : int(o['seq'], 0, Number.MAX_SAFE_INTEGER, 'seq')
-  return { version, lastStamp, seq }
+  const seq = v === 1 ? 0 : int(o['seq'], 0, Number.MAX_SAFE_INTEGER, 'seq')
+  return { version: v, lastStamp, seq }
+}
+
+export function decodeLinesHeader(o: Record<string, unknown>): LinesHeader {
+  const h = decodeHeader(o)
+  if (h.version !== SNAPSHOT_VERSION) invalidSnapshot(`a version-${h.version} image is one JSON object, not lines`)
+  return {
+    ...h,
+    buckets: int(o['buckets'], 0, Number.MAX_SAFE_INTEGER, 'bucket count'),
+    dedup: int(o['dedup'], 0, Number.MAX_SAFE_INTEGER, 'request-id count'),
+  }
 }
 
 /** Validates request-id rows one at a time, in expiry order (stamps and seqs must not go back, ids not repeat). */
@@ -183,29 +193,10 @@ export class DedupRowDecoder {
   }
 }
 
-function parseSnapshotJson(s: string): unknown {
+export function parseSnapshotJson(s: string): unknown {
   try {
     return JSON.parse(s)
   } catch {
     invalidSnapshot('not JSON')
   }
-}
-
-export function decodeSnapshot(s: string): StateImage {
-  const raw = parseSnapshotJson(s)
-  if (typeof raw !== 'object' || raw === null) invalidSnapshot('expected an object')
-  const o = raw as Record<string, unknown>
-  const header = decodeHeader(o)
-  const rows = o['buckets']
-  const dedupList = o['dedup']
-  if (!Array.isArray(rows) || !Array.isArray(dedupList)) invalidSnapshot('buckets and dedup must be arrays')
-
-  const builder = new BucketColumnsBuilder(rows.length)
-  for (const row of rows) builder.push(...decodeBucketRow(row, header.lastStamp))
-  const buckets = builder.build()
-  if (new Set(buckets.keys).size !== buckets.count) invalidSnapshot('duplicate bucket key')
-
-  const dedupDecoder = new DedupRowDecoder(header)
-  const dedup = dedupRowsOf(dedupList.map((row) => dedupDecoder.decode(row)))
-  return { lastStamp: header.lastStamp, seq: header.seq, buckets, dedup }
 }

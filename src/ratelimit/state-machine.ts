@@ -1,7 +1,6 @@
 // The replicated state machine: every replica applies the same committed
 // commands in the same order and ends in the same state. It reads no clock:
 // time comes only from the leader's stamp inside each command.
-import { bucketAt, keyAt } from './bucket-columns.js'
 import { consume, peek } from './bucket.js'
 import { BucketTable } from './bucket-table.js'
 import { assertValidCommand, type IncrementCommand } from './command.js'
@@ -9,8 +8,8 @@ import type { Decision } from './decision.js'
 import { DedupTable } from './dedup-table.js'
 import { isIntIn } from './int-math.js'
 import { assertValidPolicy, MAX_STAMP, type Policy } from './policy.js'
-import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices, invalidSnapshot, type StateImage } from './snapshot.js'
-import { decodeSnapshotInSlices } from './snapshot-slices.js'
+import { encodeSnapshot, invalidSnapshot, snapshotLines, type StateImage } from './snapshot.js'
+import { readSnapshot, readSnapshotInSlices, type SnapshotSink } from './snapshot-reader.js'
 import { hashState } from './state-hash.js'
 
 export interface StateMachineOptions {
@@ -114,60 +113,65 @@ export class RateLimitStateMachine {
     return hashState(this.#image())
   }
 
+  /** The whole image: snapshotLines joined by "\n". */
   snapshot(): string {
     return encodeSnapshot(this.#image())
   }
 
   /**
-   * The state as of now, as snapshot() would give it, encoded in slices between
-   * which `pause` lets other work run. Only the copy of the row list is taken
-   * synchronously (the bucket and request-id columns), so later applies cannot
-   * alter the image.
+   * The state as of now, as snapshot()'s lines, produced one at a time with
+   * `pause` awaited between them so other work runs meanwhile. Only the copy
+   * of the rows is taken synchronously (the bucket and request-id columns), so
+   * later applies cannot alter the image.
    */
-  snapshotInSlices(pause: () => Promise<void>, sliceRows = 20_000): Promise<string> {
-    return encodeSnapshotInSlices(this.#image(), sliceRows, pause)
+  snapshotLines(pause: () => Promise<void>, rowsPerLine?: number): AsyncIterable<string> {
+    const lines = snapshotLines(this.#image(), rowsPerLine)
+    return (async function* paced() {
+      let first = true
+      for (const line of lines) {
+        if (!first) await pause()
+        first = false
+        yield line
+      }
+    })()
   }
 
   /** Rebuilds a machine from snapshot(); `opts` must match the other replicas'. */
   static restore(s: string, opts: StateMachineOptions = {}): RateLimitStateMachine {
-    const img = decodeSnapshot(s)
     const machine = new RateLimitStateMachine(opts)
-    machine.#lastStamp = img.lastStamp
-    machine.#seq = img.seq
-    // Insert in the saved order, bypassing put()'s full-check: the table must
-    // be exactly what was saved, or eviction order would differ afterwards.
-    for (let i = 0; i < img.buckets.count; i++) machine.#buckets.restore(keyAt(img.buckets, i), bucketAt(img.buckets, i))
-    for (let i = 0; i < img.dedup.count; i++) machine.#dedup.remember(img.dedup.entry(i))
+    readSnapshot(s, machine.#restoreSink())
     return machine
   }
 
   /**
-   * restore(), decoded `sliceRows` rows at a time with `pause()` awaited in
-   * between, so a large image does not block the event loop for seconds. The
-   * machine is handed out only once complete; until then the caller must not
-   * apply to or answer from any machine for indexes after the snapshot.
+   * restore(), a line at a time with `pause()` awaited in between, so a large
+   * image does not block the event loop for seconds. The machine is handed
+   * out only once complete; until then the caller must not apply to or answer
+   * from any machine for indexes after the snapshot.
    */
-  static async restoreInSlices(
-    s: string,
-    pause: () => Promise<void>,
-    opts: StateMachineOptions = {},
-    // Smaller than snapshotInSlices' default: a decoded row costs more than an encoded one.
-    sliceRows = 5_000,
-  ): Promise<RateLimitStateMachine> {
+  static async restoreInSlices(s: string, pause: () => Promise<void>, opts: StateMachineOptions = {}): Promise<RateLimitStateMachine> {
     const machine = new RateLimitStateMachine(opts)
-    const buckets = machine.#buckets
-    await decodeSnapshotInSlices(s, sliceRows, pause, {
+    await readSnapshotInSlices(s, pause, machine.#restoreSink())
+    return machine
+  }
+
+  /**
+   * Inserts in the saved order, bypassing put()'s full-check: the table must
+   * be exactly what was saved, or eviction order would differ afterwards.
+   */
+  #restoreSink(): SnapshotSink {
+    const buckets = this.#buckets
+    return {
       header: (h) => {
-        machine.#lastStamp = h.lastStamp
-        machine.#seq = h.seq
+        this.#lastStamp = h.lastStamp
+        this.#seq = h.seq
       },
       bucket: ([key, level, stamp, windowMs, fullAt]) => {
         if (buckets.has(key)) invalidSnapshot('duplicate bucket key')
         buckets.restore(key, { level, stamp, windowMs, fullAt })
       },
-      dedup: (entry) => machine.#dedup.remember(entry),
-    })
-    return machine
+      dedup: (entry) => this.#dedup.remember(entry),
+    }
   }
 
   #image(): StateImage {

@@ -3,10 +3,23 @@ import { ClassicLevel } from 'classic-level'
 import type { Entry, HardState, Snapshot, SnapshotMeta } from '../raft/types.js'
 import { checkAppend } from './append-rules.js'
 import { decodeHardState, encodeHardState } from './hard-state-codec.js'
-import { delEntryRange, putEntries } from './level-batch.js'
+import { type BufferBatch, delEntryRange, putEntries } from './level-batch.js'
 import { type Corruption, isCorruption, LogScan } from './log-scan.js'
-import { ENTRY_KEY_END, ENTRY_KEY_MIN, entryKeyIndex, HARD_STATE_KEY, SNAPSHOT_DATA_KEY, SNAPSHOT_META_KEY } from './log-keys.js'
-import { decodeSnapshot, decodeSnapshotMeta, encodeSnapshot } from './snapshot-codec.js'
+import { decodeLegacySnapshot, decodeLegacySnapshotMeta } from './legacy-snapshot-codec.js'
+import {
+  ENTRY_KEY_END,
+  ENTRY_KEY_MIN,
+  entryKeyIndex,
+  HARD_STATE_KEY,
+  LEGACY_SNAPSHOT_DATA_KEY,
+  LEGACY_SNAPSHOT_META_KEY,
+  lineKey,
+  lineKeyParts,
+  lineKeyRange,
+  lineKeysBefore,
+  SNAPSHOT_LINES_META_KEY,
+} from './log-keys.js'
+import { decodeLine, decodeLinesMeta, encodeLine, encodeLinesMeta } from './snapshot-lines-codec.js'
 import { EMPTY_HARD_STATE, type LoadResult, type LogStore } from './port.js'
 import { StorageError } from './storage-error.js'
 
@@ -22,6 +35,12 @@ export class LevelLogStore implements LogStore {
   private lastIndex = 0
   /** The stored snapshot's position; entries start right after it. */
   private snap: SnapshotMeta = { index: 0, term: 0 }
+  /** Where the stored snapshot's lines are (null: none, or one in the legacy layout). */
+  private image: { readonly generation: number; readonly lines: number } | null = null
+  /** A snapshot in the layout before lines is stored (deleted with the next snapshot). */
+  private legacyImage = false
+  /** Generation for the next snapshot written: every one gets its own line keys. */
+  private nextGeneration = 1
   /** Set once a synced write fails: disk state is then unknown, so nothing more may be written. */
   private failure: StorageError | null = null
   /** Every operation starts after the previous one settles: LevelDB gives concurrent writes no order. */
@@ -46,8 +65,30 @@ export class LevelLogStore implements LogStore {
     return this.enqueue(async () => this.write(await this.ensureOpen(), hardState, entries, snapshot))
   }
 
-  compact(snapshot: Snapshot): Promise<void> {
-    return this.enqueue(async () => this.compactTo(await this.ensureOpen(), snapshot))
+  async compact(meta: SnapshotMeta, lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
+    const generation = await this.enqueue(async () => {
+      await this.ensureOpen()
+      return this.checkCompact(meta) ? this.nextGeneration++ : null
+    })
+    if (generation === null) return
+    let count = 0
+    try {
+      // A put per line, each queued on its own, so appends are not held up
+      // behind the whole image; the synced batch in compactTo covers them.
+      for await (const line of lines) {
+        const key = lineKey(generation, count++)
+        const value = encodeLine(line)
+        await this.enqueue(async () => {
+          if (this.failure !== null) throw this.failure
+          await (await this.ensureOpen()).put(key, value)
+        })
+      }
+      await this.enqueue(async () => this.compactTo(await this.ensureOpen(), meta, generation, count))
+    } catch (e) {
+      // Lines nothing refers to; also removed at the next open if this fails.
+      this.enqueue(async () => this.db?.clear(lineKeyRange(generation))).catch(() => undefined)
+      throw e
+    }
   }
 
   loadSnapshot(): Promise<Snapshot | null> {
@@ -77,38 +118,88 @@ export class LevelLogStore implements LogStore {
     await db.open()
     const lastKeys = await db.keys({ gte: ENTRY_KEY_MIN, lt: ENTRY_KEY_END, reverse: true, limit: 1 }).all()
     const lastKey = lastKeys[0]
-    const meta = await db.get(SNAPSHOT_META_KEY)
-    if (meta !== undefined) {
-      const decoded = decodeSnapshotMeta(meta)
+    const [linesMeta, legacyMeta] = await db.getMany([SNAPSHOT_LINES_META_KEY, LEGACY_SNAPSHOT_META_KEY])
+    if (linesMeta !== undefined) {
+      const decoded = decodeLinesMeta(linesMeta)
+      if (typeof decoded === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${decoded}`)
+      this.snap = { index: decoded.index, term: decoded.term }
+      this.image = { generation: decoded.generation, lines: decoded.lines }
+      this.nextGeneration = decoded.generation + 1
+    } else if (legacyMeta !== undefined) {
+      const decoded = decodeLegacySnapshotMeta(legacyMeta)
       if (typeof decoded === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${decoded}`)
       this.snap = { index: decoded.index, term: decoded.term }
     }
+    this.legacyImage = linesMeta === undefined && legacyMeta !== undefined
+    // Lines no meta names: a snapshot that was being written when the process stopped.
+    const kept = this.image?.generation
+    await db.clear(kept === undefined ? lineKeyRange(0, true) : lineKeysBefore(kept))
+    if (kept !== undefined) await db.clear(lineKeyRange(kept + 1, true))
     this.lastIndex = Math.max(this.snap.index, lastKey === undefined ? 0 : (entryKeyIndex(lastKey) ?? 0))
     this.db = db
     return db
   }
 
   private async readSnapshot(db: Db): Promise<Snapshot | null> {
-    const [meta, data] = await db.getMany([SNAPSHOT_META_KEY, SNAPSHOT_DATA_KEY])
+    const raw = await db.get(SNAPSHOT_LINES_META_KEY)
+    if (raw === undefined) return this.readLegacySnapshot(db)
+    const meta = decodeLinesMeta(raw)
+    if (typeof meta === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${meta}`)
+    const lines: string[] = []
+    for await (const [key, value] of db.iterator(lineKeyRange(meta.generation))) {
+      const line = decodeLine(value)
+      if (typeof line !== 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${line.problem} (line ${lines.length})`)
+      if (lineKeyParts(key)?.line !== lines.length) throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: line ${lines.length} missing`)
+      lines.push(line)
+    }
+    if (lines.length !== meta.lines) {
+      throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${lines.length} of ${meta.lines} lines stored`)
+    }
+    const data = lines.join('\n')
+    return meta.config === undefined ? { index: meta.index, term: meta.term, data } : { index: meta.index, term: meta.term, config: meta.config, data }
+  }
+
+  private async readLegacySnapshot(db: Db): Promise<Snapshot | null> {
+    const [meta, data] = await db.getMany([LEGACY_SNAPSHOT_META_KEY, LEGACY_SNAPSHOT_DATA_KEY])
     if (meta === undefined) return null
-    const decoded = data === undefined ? 'snapshot image missing' : decodeSnapshot(meta, data)
+    const decoded = data === undefined ? 'snapshot image missing' : decodeLegacySnapshot(meta, data)
     if (typeof decoded === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${decoded}`)
     return decoded
   }
 
-  private async compactTo(db: Db, snapshot: Snapshot): Promise<void> {
+  /** False for a snapshot not newer than the stored one (ignored); throws for one the log does not reach. */
+  private checkCompact(meta: SnapshotMeta): boolean {
     if (this.failure !== null) throw this.failure
-    if (snapshot.index <= this.snap.index) return
-    if (snapshot.index > this.lastIndex) {
-      throw new StorageError('INVALID_COMPACT', `snapshot at ${snapshot.index} is past the stored last index ${this.lastIndex}`)
+    if (meta.index <= this.snap.index) return false
+    if (meta.index > this.lastIndex) {
+      throw new StorageError('INVALID_COMPACT', `snapshot at ${meta.index} is past the stored last index ${this.lastIndex}`)
     }
-    const { meta, data } = encodeSnapshot(snapshot)
+    return true
+  }
+
+  private async compactTo(db: Db, meta: SnapshotMeta, generation: number, lines: number): Promise<void> {
+    // A newer snapshot may have been installed while the lines were written.
+    if (!this.checkCompact(meta)) {
+      await db.clear(lineKeyRange(generation))
+      return
+    }
     const batch = db.batch()
-    batch.put(SNAPSHOT_DATA_KEY, data)
-    batch.put(SNAPSHOT_META_KEY, meta)
-    delEntryRange(batch, this.snap.index + 1, snapshot.index)
+    batch.put(SNAPSHOT_LINES_META_KEY, encodeLinesMeta({ ...meta, generation, lines }))
+    this.dropStoredImage(batch)
+    delEntryRange(batch, this.snap.index + 1, meta.index)
     await this.commit(batch.write({ sync: true }))
-    this.snap = { index: snapshot.index, term: snapshot.term }
+    this.snap = { index: meta.index, term: meta.term }
+    this.image = { generation, lines }
+    this.legacyImage = false
+  }
+
+  /** Deletes the stored snapshot's image, in the batch that stores its successor. */
+  private dropStoredImage(batch: BufferBatch): void {
+    if (this.image !== null) for (let i = 0; i < this.image.lines; i++) batch.del(lineKey(this.image.generation, i))
+    if (this.legacyImage) {
+      batch.del(LEGACY_SNAPSHOT_META_KEY)
+      batch.del(LEGACY_SNAPSHOT_DATA_KEY)
+    }
   }
 
   private async write(db: Db, hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null): Promise<void> {
@@ -118,12 +209,11 @@ export class LevelLogStore implements LogStore {
     const newLast = checkAppend(snapshot === null ? this.lastIndex : base.index, entries, base.index)
     if (hardState === null && entries.length === 0 && snapshot === null) return
     const batch = db.batch()
+    let installed: { readonly generation: number; readonly lines: number } | null = null
     try {
       if (snapshot !== null) {
-        const { meta, data } = encodeSnapshot(snapshot)
         delEntryRange(batch, this.snap.index + 1, this.lastIndex)
-        batch.put(SNAPSHOT_DATA_KEY, data)
-        batch.put(SNAPSHOT_META_KEY, meta)
+        installed = this.putImage(batch, snapshot)
       }
       if (hardState !== null) batch.put(HARD_STATE_KEY, encodeHardState(hardState))
       if (entries.length > 0) {
@@ -138,6 +228,20 @@ export class LevelLogStore implements LogStore {
     await this.commit(batch.write({ sync: true }))
     this.snap = base
     this.lastIndex = Math.max(newLast, base.index)
+    if (installed !== null) {
+      this.image = installed
+      this.legacyImage = false
+    }
+  }
+
+  /** A snapshot from the leader, whole in memory already: its lines and meta go into the batch. */
+  private putImage(batch: BufferBatch, snapshot: Snapshot): { readonly generation: number; readonly lines: number } {
+    const generation = this.nextGeneration++
+    const lines = snapshot.data.split('\n')
+    lines.forEach((line, i) => batch.put(lineKey(generation, i), encodeLine(line)))
+    batch.put(SNAPSHOT_LINES_META_KEY, encodeLinesMeta({ ...snapshotMeta(snapshot), generation, lines: lines.length }))
+    this.dropStoredImage(batch)
+    return { generation, lines: lines.length }
   }
 
   private async commit(write: Promise<void>): Promise<void> {
@@ -205,4 +309,8 @@ export class LevelLogStore implements LogStore {
     this.snap = snapshot === null ? { index: 0, term: 0 } : { index: snapshot.index, term: snapshot.term }
     return { hardState, entries, snapshot, corruption }
   }
+}
+
+function snapshotMeta(s: Snapshot): SnapshotMeta {
+  return s.config === undefined ? { index: s.index, term: s.term } : { index: s.index, term: s.term, config: s.config }
 }

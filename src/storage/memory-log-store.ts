@@ -1,6 +1,6 @@
 // LogStore without I/O: the reference adapter for tests. Same semantics as
 // LevelLogStore; "disk" is a plain object that a new store can reopen.
-import type { Entry, HardState, Snapshot } from '../raft/types.js'
+import type { Entry, HardState, Snapshot, SnapshotMeta } from '../raft/types.js'
 import { checkAppend } from './append-rules.js'
 import { EMPTY_HARD_STATE, type LoadResult, type LogStore } from './port.js'
 import { StorageError } from './storage-error.js'
@@ -57,15 +57,20 @@ export class MemoryLogStore implements LogStore {
     })
   }
 
-  compact(snapshot: Snapshot): Promise<void> {
+  async compact(meta: SnapshotMeta, lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
+    const text: string[] = []
+    for await (const line of lines) {
+      if (line.includes('\n')) throw new RangeError('a snapshot line cannot hold a newline')
+      text.push(line)
+    }
     return this.run(() => {
       const from = this.snapIndex()
-      if (snapshot.index <= from) return
-      if (snapshot.index > this.lastIndex()) {
-        throw new StorageError('INVALID_COMPACT', `snapshot at ${snapshot.index} is past the stored last index ${this.lastIndex()}`)
+      if (meta.index <= from) return
+      if (meta.index > this.lastIndex()) {
+        throw new StorageError('INVALID_COMPACT', `snapshot at ${meta.index} is past the stored last index ${this.lastIndex()}`)
       }
-      this.disk.entries.splice(0, snapshot.index - from)
-      this.disk.snapshot = { ...snapshot }
+      this.disk.entries.splice(0, meta.index - from)
+      this.disk.snapshot = { ...meta, data: text.join('\n') }
     })
   }
 

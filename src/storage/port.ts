@@ -1,6 +1,6 @@
 // The port through which the node driver persists the Raft log (DESIGN §3).
 // Adapters: LevelLogStore (production), MemoryLogStore (reference for tests).
-import type { Entry, HardState, RestoredState, Snapshot } from '../raft/types.js'
+import type { Entry, HardState, RestoredState, Snapshot, SnapshotMeta } from '../raft/types.js'
 
 export interface LoadResult extends RestoredState {
   /** The stored snapshot (`entries` continue right after it), or null. */
@@ -21,13 +21,17 @@ export interface LogStore {
    */
   save(hardState: HardState | null, entries: readonly Entry[], snapshot?: Snapshot | null): Promise<void>
   /**
-   * One synced batch: stores `snapshot` and deletes every entry up to its
-   * index. A snapshot not newer than the stored one is ignored. The log must
-   * reach snapshot.index (only applied entries are compacted).
+   * Stores a snapshot at `meta` whose image is `lines` (its data is the lines
+   * joined by "\n"; a line holds no newline) and deletes every entry up to
+   * its index, in one synced batch once every line is written. Lines are
+   * taken one at a time as they come, so the image need never be whole in
+   * memory, and other calls may run between them. A snapshot not newer than
+   * the stored one is ignored. The log must reach meta.index (only applied
+   * entries are compacted).
    * With a `snapshot` argument, save() instead replaces the whole log: every
    * stored entry goes, `entries` (if any) must start at snapshot.index + 1.
    */
-  compact(snapshot: Snapshot): Promise<void>
+  compact(meta: SnapshotMeta, lines: Iterable<string> | AsyncIterable<string>): Promise<void>
   /** The stored snapshot, for sending to a follower; null before the first one. */
   loadSnapshot(): Promise<Snapshot | null>
   close(): Promise<void>

@@ -54,7 +54,7 @@ t.test('with 4 forwards out, later increments wait and leave in one request', as
       onTick: () => node.onTick(),
       beforeReady: () => node.beforeReady(),
       onRestore: (snapshot) => node.onRestore(snapshot),
-      snapshotImage: () => node.snapshotImage(),
+      snapshotLines: () => node.snapshotLines(),
       stateEntries: () => node.stateEntries(),
       onFatal: (err) => t.fail(String(err)),
     },

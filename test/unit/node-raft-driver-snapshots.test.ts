@@ -8,6 +8,11 @@ import type { Entry, InstallSnapshot, Message, NodeId, Snapshot } from '../../sr
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
 import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
 
+/** The test's image: the applied commands, as two JSON-array lines. */
+function fromLines(data: string): string[] {
+  return data.split('\n').flatMap((line) => JSON.parse(line) as string[])
+}
+
 interface Member {
   readonly id: NodeId
   readonly store: MemoryLogStore
@@ -50,7 +55,7 @@ class Net {
   async start(id: NodeId, voters: NodeId[], store = new MemoryLogStore()): Promise<Member> {
     const loaded = await store.load()
     const member: Member = { id, store, driver: undefined as unknown as RaftDriver, applied: [], events: [], restores: 0 }
-    if (loaded.snapshot !== null) member.applied = JSON.parse(loaded.snapshot.data) as string[]
+    if (loaded.snapshot !== null) member.applied = fromLines(loaded.snapshot.data)
     member.driver = new RaftDriver({
       raft: { id, voters, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBatchEntries: 64, preVote: true, checkQuorum: true },
       tickMs: 5,
@@ -71,12 +76,17 @@ class Net {
         },
         onRestore: (s: Snapshot) => {
           member.restores++
-          member.applied = JSON.parse(s.data) as string[]
+          member.applied = fromLines(s.data)
         },
-        // Encoded later, like the real node: the copy is taken now.
-        snapshotImage: () => {
+        // Handed out later, a line per turn, like the real node: the copy is taken now.
+        snapshotLines: () => {
           const copy = member.applied.slice()
-          return new Promise((resolve) => setImmediate(() => resolve(JSON.stringify(copy))))
+          return (async function* lines() {
+            for (const line of [JSON.stringify(copy.slice(0, 1)), JSON.stringify(copy.slice(1))]) {
+              await new Promise((resolve) => setImmediate(resolve))
+              yield line
+            }
+          })()
         },
         stateEntries: () => 0,
         onSnapshotEvent: (e) => member.events.push(e),
@@ -137,7 +147,7 @@ t.test('compaction, InstallSnapshot to a follower that was down, and retry after
   const st = leader.driver.status()
   t.ok(leader.store.disk.snapshot !== null && leader.store.disk.snapshot.index === st.snapshotIndex, 'stored snapshot matches the core')
   t.equal(leader.store.disk.entries[0]?.index ?? st.snapshotIndex + 1, st.snapshotIndex + 1, 'the store holds only entries after it')
-  const image = JSON.parse(leader.store.disk.snapshot?.data ?? '[]') as string[]
+  const image = fromLines(leader.store.disk.snapshot?.data ?? '[]')
   t.ok(image.length >= 20, `the image holds ${image.length} commands`)
   t.same(image, expected(image.length), 'the image is the applied prefix, in order')
   t.ok(leader.events.some((e) => e.kind === 'compacted'), 'compaction reported')

@@ -330,13 +330,44 @@ t.test('snapshot and restore give the same state and the same future', async (t)
 })
 
 t.test('restore rejects malformed snapshots', async (t) => {
-  const good = JSON.parse(new RateLimitStateMachine().snapshot()) as Record<string, unknown>
   const bucket = ['a', 1000, T0, 1000, T0 + 10]
   const dedup = (stamp: number, key = 'a', seq = 1): unknown[] => [key, 'r', stamp, 1, 4, 0, 334, 3, 1000, 5, seq]
-  const bad: [string, string][] = [
+  const inSlices = (s: string): Promise<RateLimitStateMachine> => RateLimitStateMachine.restoreInSlices(s, async () => {})
+  const rejects = async (bad: readonly (readonly [string, string])[]): Promise<void> => {
+    for (const [s, why] of bad) {
+      t.throws(() => RateLimitStateMachine.restore(s), { message: /snapshot/ }, why)
+      await t.rejects(inSlices(s), { message: /snapshot/ }, `${why}, in slices`)
+    }
+  }
+  // Version 3: a header line counting the rows, then lines of rows.
+  const lines = (h: Record<string, unknown>, ...rows: unknown[][][]): string =>
+    [JSON.stringify({ v: 3, lastStamp: T0, seq: 9, buckets: 0, dedup: 0, ...h }), ...rows.map((r) => JSON.stringify(r))].join('\n')
+  await rejects([
     ['not json', 'not JSON'],
     ['[]', 'array'],
-    [JSON.stringify({ ...good, v: 3 }), 'unknown version'],
+    [lines({ v: 4 }), 'unknown version'],
+    [lines({ buckets: -1 }), 'negative bucket count'],
+    [lines({ dedup: undefined }), 'header without a request-id count'],
+    [lines({ buckets: 2 }, [bucket]), 'fewer bucket rows than counted'],
+    [lines({ buckets: 1 }, [bucket, ['b', 1, T0, 1000, T0]]), 'more bucket rows than counted'],
+    [lines({ buckets: 1 }, [bucket], [dedup(T0)]), 'a line past the counted rows'],
+    [lines({ buckets: 1 }, [], [bucket]), 'an empty line'],
+    [`${lines({ buckets: 1 })}\n[${JSON.stringify(bucket)}`, 'a line that is not JSON'],
+    [lines({ buckets: 2 }, [bucket], [bucket]), 'duplicate bucket across lines'],
+    [lines({ buckets: 1 }, [['a', -1, T0, 1000, T0]]), 'negative level'],
+    [lines({ dedup: 2 }, [dedup(T0)], [dedup(T0 - 1, 'b', 2)]), 'dedup stamps out of order across lines'],
+    [lines({ dedup: 2 }, [dedup(T0, 'a', 3)], [dedup(T0, 'b', 3)]), 'dedup seq not increasing across lines'],
+    [lines({ dedup: 1, seq: 2 }, [dedup(T0, 'a', 3)]), 'dedup seq past the machine seq'],
+    [JSON.stringify({ v: 3, lastStamp: T0, seq: 0, buckets: [], dedup: [] }), 'a version-3 image as one object'],
+  ])
+  const ok = lines({ buckets: 1, dedup: 2 }, [bucket], [dedup(T0 - 5, 'a', 2)], [dedup(T0, 'b', 9)])
+  t.equal(RateLimitStateMachine.restore(ok).snapshot(), ok.replace('\n[[', '\n[[').split('\n').slice(0, 2).concat(`[${JSON.stringify(dedup(T0 - 5, 'a', 2))},${JSON.stringify(dedup(T0, 'b', 9))}]`).join('\n'), 'written back with the rows packed into lines')
+  t.equal((await inSlices(ok)).snapshot(), RateLimitStateMachine.restore(ok).snapshot())
+
+  // Versions 1 and 2: one object holding every row.
+  const good = { v: 2, lastStamp: 0, seq: 0, buckets: [], dedup: [] }
+  await rejects([
+    [JSON.stringify({ ...good, v: 4 }), 'unknown version'],
     [JSON.stringify({ ...good, seq: -1 }), 'negative seq'],
     [JSON.stringify({ ...good, lastStamp: T0, seq: 5, dedup: [dedup(T0, 'a', 3), dedup(T0, 'b', 3)] }), 'dedup seq not increasing'],
     [JSON.stringify({ ...good, lastStamp: T0, seq: 2, dedup: [dedup(T0, 'a', 3)] }), 'dedup seq past the machine seq'],
@@ -350,20 +381,15 @@ t.test('restore rejects malformed snapshots', async (t) => {
     [JSON.stringify({ ...good, lastStamp: T0, dedup: [dedup(T0), dedup(T0 - 1, 'b')] }), 'dedup stamps out of order'],
     [JSON.stringify({ ...good, lastStamp: T0, dedup: [dedup(T0), dedup(T0)] }), 'duplicate dedup entry'],
     [JSON.stringify({ ...good, lastStamp: T0, seq: 5, dedup: [[...dedup(T0).slice(0, 7), 0, 1000, 5, 1]] }), 'bad dedup policy'],
-  ]
-  const inSlices = (s: string): Promise<RateLimitStateMachine> => RateLimitStateMachine.restoreInSlices(s, async () => {}, {}, 1)
-  for (const [s, why] of bad) {
-    t.throws(() => RateLimitStateMachine.restore(s), { message: /snapshot/ }, why)
-    await t.rejects(inSlices(s), { message: /snapshot/ }, `${why}, in slices`)
-  }
-  const ok = JSON.stringify({ ...good, lastStamp: T0, seq: 9, buckets: [bucket], dedup: [dedup(T0 - 5, 'a', 2), dedup(T0, 'b', 9)] })
-  t.doesNotThrow(() => RateLimitStateMachine.restore(ok))
-  t.equal((await inSlices(ok)).snapshot(), RateLimitStateMachine.restore(ok).snapshot())
+  ])
+  const v2 = JSON.stringify({ ...good, lastStamp: T0, seq: 9, buckets: [bucket], dedup: [dedup(T0 - 5, 'a', 2), dedup(T0, 'b', 9)] })
+  t.equal(RateLimitStateMachine.restore(v2).snapshot(), RateLimitStateMachine.restore(ok).snapshot(), 'a version-2 image gives the same state')
+  t.equal((await inSlices(v2)).snapshot(), RateLimitStateMachine.restore(ok).snapshot())
   // A version-1 image (before seq) still loads, with seq 0.
   const v1 = JSON.stringify({ v: 1, lastStamp: T0, buckets: [bucket], dedup: [dedup(T0).slice(0, 10)] })
   const fromV1 = RateLimitStateMachine.restore(v1)
   t.equal(fromV1.dedupSize, 1)
-  t.match(fromV1.snapshot(), /^\{"v":2,"lastStamp":\d+,"seq":0,/)
+  t.match(fromV1.snapshot(), /^\{"v":3,"lastStamp":\d+,"seq":0,"buckets":1,"dedup":1\}\n/)
   t.equal((await inSlices(v1)).snapshot(), fromV1.snapshot(), 'a version-1 image loads in slices too')
 })
 
@@ -375,7 +401,7 @@ t.test('apply refuses an invalid command the same way everywhere', async (t) => 
   t.equal(m.size, 0)
 })
 
-t.test('a snapshot encoded in slices equals snapshot() at the moment it was asked for, whatever is applied meanwhile', async (t) => {
+t.test('snapshot lines equal snapshot() at the moment they were asked for, whatever is applied meanwhile', async (t) => {
   const m = new RateLimitStateMachine()
   const cmds = randomCommands(17, { count: 3_000, keys: 700 })
   for (const c of cmds.slice(0, 2_000)) m.apply(c.requestId === undefined ? { ...c, requestId: `r${c.stamp}-${c.key}` } : c)
@@ -383,15 +409,19 @@ t.test('a snapshot encoded in slices equals snapshot() at the moment it was aske
   let pauses = 0
   const later = cmds.slice(2_000)
   // Each pause applies more commands: the image must not see them.
-  const sliced = await m.snapshotInSlices(async () => {
+  const lines: string[] = []
+  for await (const line of m.snapshotLines(async () => {
     pauses++
     for (const c of later.splice(0, 50)) m.apply(c)
-  }, 97)
-  t.ok(pauses > 5, `encoded in ${pauses + 1} slices`)
-  t.equal(sliced, expected, 'identical text to the synchronous snapshot taken at the same point')
+  }, 97)) lines.push(line)
+  t.ok(pauses > 5, `${lines.length} lines`)
+  t.equal(pauses, lines.length - 1, 'a pause between lines')
   t.not(m.snapshot(), expected, 'while the machine itself moved on')
-  t.equal(RateLimitStateMachine.restore(sliced).stateHash(), RateLimitStateMachine.restore(expected).stateHash())
+  t.equal(RateLimitStateMachine.restore(lines.join('\n')).snapshot(), expected, 'the state at the moment they were asked for')
 
   const empty = new RateLimitStateMachine()
-  t.equal(await empty.snapshotInSlices(async () => {}, 10), empty.snapshot(), 'empty state encodes the same way')
+  const emptyLines: string[] = []
+  for await (const line of empty.snapshotLines(async () => {}, 10)) emptyLines.push(line)
+  t.equal(emptyLines.join('\n'), empty.snapshot(), 'empty state: the header line alone')
+  t.equal(emptyLines.length, 1)
 })

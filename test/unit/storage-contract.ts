@@ -141,22 +141,22 @@ export function runLogStoreContract(
     await store.load()
     const entries = makeEntries(1, 20, 2)
     await store.save({ term: 2, vote: 'node-1', commit: 15 }, entries)
-    const snap = { index: 12, term: 2, data: '{"image":"é€😀"}' }
-    await store.compact(snap)
+    const snap = { index: 12, term: 2, data: '{"image":"é€😀"}\n[1,2]\n\n[3]' }
+    await store.compact({ index: 12, term: 2 }, snap.data.split('\n'))
     const expected = { hardState: { term: 2, vote: 'node-1', commit: 15 }, entries: entries.slice(12), snapshot: snap, corruption: null }
     t.strictSame(await store.load(), expected, 'before reopen')
     const again = await reopen()
     t.strictSame(await again.load(), expected, 'after reopen')
     t.strictSame(await again.loadSnapshot(), snap)
 
-    await again.compact({ index: 5, term: 1, data: 'older' })
+    await again.compact({ index: 5, term: 1 }, ['older'])
     t.strictSame(await again.loadSnapshot(), snap, 'an older snapshot is ignored')
-    await t.rejects(again.compact({ index: 21, term: 2, data: 'x' }), { code: 'INVALID_COMPACT' }, 'cannot cover entries it does not have')
+    await t.rejects(again.compact({ index: 21, term: 2 }, ['x']), { code: 'INVALID_COMPACT' }, 'cannot cover entries it does not have')
     await t.rejects(again.save(null, makeEntries(12, 12, 2)), { code: 'INVALID_APPEND' }, 'no entry may be written inside the snapshot')
 
     // Appending and truncating after the snapshot work as before.
     await again.save(null, makeEntries(18, 22, 3, 'b'))
-    await again.compact({ index: 20, term: 3, data: 'at 20' })
+    await again.compact({ index: 20, term: 3 }, ['at 20'])
     t.strictSame((await (await reopen()).load()).entries, makeEntries(21, 22, 3, 'b'))
   })
 
@@ -164,7 +164,7 @@ export function runLogStoreContract(
     await store.load()
     await store.save({ term: 2, vote: null, commit: 6 }, makeEntries(1, 6, 2))
     const config = { voters: ['node-1', 'node-2', 'node-4'], learners: ['node-5'] }
-    await store.compact({ index: 5, term: 2, config, data: 'img' })
+    await store.compact({ index: 5, term: 2, config }, ['img'])
     const again = await reopen()
     t.strictSame((await again.load()).snapshot, { index: 5, term: 2, config, data: 'img' })
     t.strictSame(await again.loadSnapshot(), { index: 5, term: 2, config, data: 'img' })
