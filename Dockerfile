@@ -18,9 +18,11 @@ RUN npm run build \
 
 # ---- runtime --------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# MALLOC_ARENA_MAX and the node flag in CMD: see NODE_RUNTIME_* in scripts/cluster-env.mjs.
 ENV NODE_ENV=production \
     BIND_HOST=0.0.0.0 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 # Application files stay owned by root (read-only for the process); only the
 # data directory belongs to the unprivileged `node` user of the base image.
@@ -43,4 +45,4 @@ HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.SERVER_PORT + '/readyz', { signal: AbortSignal.timeout(2500) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/main.js"]
+CMD ["node", "--heap-growing-percent=20", "dist/main.js"]

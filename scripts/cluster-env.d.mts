@@ -41,3 +41,8 @@ export function nodeNames(count?: number): string[]
 export function nodeIndex(name: string): number
 export function clusterEnv(options?: ClusterEnvOptions): ClusterEnv
 export function parseClusters(clusters: string): ClusterMember[]
+
+/** Node flags every node process starts with (before the entry script). */
+export declare const NODE_RUNTIME_ARGS: readonly string[]
+/** Environment every node process starts with, unless the caller's own sets it. */
+export declare const NODE_RUNTIME_ENV: Readonly<NodeEnv>

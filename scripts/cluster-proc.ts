@@ -16,7 +16,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { clusterEnv, nodeNames, type ClusterEnv, type NodeEnv } from './cluster-env.mjs'
+import { clusterEnv, NODE_RUNTIME_ARGS, NODE_RUNTIME_ENV, nodeNames, type ClusterEnv, type NodeEnv } from './cluster-env.mjs'
 import { busyPorts } from './ports.mjs'
 
 export type { ClusterEnv, NodeEnv } from './cluster-env.mjs'
@@ -105,9 +105,9 @@ export async function startNode(name: string, env: NodeEnv, opts: StartNodeOptio
   let child: ChildProcess
   try {
     fs.writeSync(fd, `--- ${new Date().toISOString()} starting ${name}: ${process.execPath} ${entry}\n`)
-    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), entry], {
+    child = spawn(process.execPath, [...NODE_RUNTIME_ARGS, ...(opts.nodeArgs ?? []), entry], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: opts.inheritEnv === false ? { ...env } : { ...process.env, ...env },
+      env: opts.inheritEnv === false ? { ...NODE_RUNTIME_ENV, ...env } : { ...NODE_RUNTIME_ENV, ...process.env, ...env },
       stdio: ['ignore', fd, fd],
     })
     await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { clusterEnv, HTTP_PORT_BASE, RAFT_PORT_BASE, SUPPORTED_SIZES } from './cluster-env.mjs'
+import { clusterEnv, HTTP_PORT_BASE, NODE_RUNTIME_ARGS, NODE_RUNTIME_ENV, RAFT_PORT_BASE, SUPPORTED_SIZES } from './cluster-env.mjs'
 import { busyPorts } from './ports.mjs'
 
 const GRACE_MS = 5000
@@ -179,9 +179,9 @@ async function main() {
   for (const [name, nodeEnv] of Object.entries(envs)) {
     const color = COLORS[i++ % COLORS.length] ?? 36
     const prefix = `${paint(`[${name.padEnd(width)}]`, color)} `
-    const child = spawn(process.execPath, [opts.entry], {
+    const child = spawn(process.execPath, [...NODE_RUNTIME_ARGS, opts.entry], {
       cwd: repoRoot,
-      env: { ...process.env, ...nodeEnv },
+      env: { ...NODE_RUNTIME_ENV, ...process.env, ...nodeEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group: the terminal's Ctrl-C reaches only us
     })

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import YAML from 'yaml'
+import { NODE_RUNTIME_ARGS, NODE_RUNTIME_ENV } from '../../scripts/cluster-env.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -45,6 +46,7 @@ function ignored(rel: string, patterns: readonly string[]): boolean {
   return out
 }
 
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
 const ins = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))
 const ops = (op: string) => ins.filter((i) => i.op === op)
 const stages = ops('FROM').map((i) => i.args)
@@ -70,7 +72,8 @@ t.test('two stages on node:24-bookworm-slim: build, then a lean runtime', async 
 
 t.test('runtime: non-root, /data volume owned by node, env, ports, signals', async (t) => {
   const env = runtime.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ')
-  for (const kv of ['NODE_ENV=production', 'BIND_HOST=0.0.0.0', 'DATA_DIR=/data']) t.match(env, kv)
+  const runtimeEnv = Object.entries(NODE_RUNTIME_ENV).map(([k, v]) => `${k}=${v}`)
+  for (const kv of ['NODE_ENV=production', 'BIND_HOST=0.0.0.0', 'DATA_DIR=/data', ...runtimeEnv]) t.match(env, kv)
   const chown = runtime.findIndex((i) => i.op === 'RUN' && /chown node:node \/data/.test(i.args))
   const volume = runtime.findIndex((i) => i.op === 'VOLUME')
   t.ok(chown >= 0 && chown < volume, '/data is chowned before VOLUME, so new volumes belong to node')
@@ -79,7 +82,8 @@ t.test('runtime: non-root, /data volume owned by node, env, ports, signals', asy
   const exposed = ops('EXPOSE').flatMap((i) => i.args.split(' '))
   for (const p of ['20001', '20002', '20003', '50001', '50002', '50003']) t.ok(exposed.includes(p), `EXPOSE ${p}`)
   t.same(ops('STOPSIGNAL').map((i) => i.args), ['SIGTERM'])
-  t.same(JSON.parse(ops('CMD').at(-1)?.args ?? 'null'), ['node', 'dist/main.js'])
+  t.same(JSON.parse(ops('CMD').at(-1)?.args ?? 'null'), ['node', ...NODE_RUNTIME_ARGS, 'dist/main.js'], 'started as the local cluster starts its nodes')
+  t.equal(pkg.scripts.start, `${Object.entries(NODE_RUNTIME_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${NODE_RUNTIME_ARGS.join(' ')} dist/main.js`, 'and as npm start does')
 })
 
 t.test('the build context holds exactly what the Dockerfile copies', async (t) => {
