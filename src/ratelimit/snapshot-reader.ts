@@ -14,6 +14,7 @@ import {
   type SnapshotHeader,
 } from './snapshot.js'
 import type { DedupEntry } from './dedup-columns.js'
+import { paced } from './paced.js'
 
 export interface SnapshotSink {
   header(h: Pick<SnapshotHeader, 'lastStamp' | 'seq'>): void
@@ -29,11 +30,7 @@ export function readSnapshot(image: string, sink: SnapshotSink): void {
 
 /** readSnapshot with `pause()` awaited between lines. */
 export async function readSnapshotInSlices(image: string, pause: () => Promise<void>, sink: SnapshotSink): Promise<void> {
-  let first = true
-  for (const _ of lineSteps(image, sink)) {
-    if (!first) await pause()
-    first = false
-  }
+  for await (const _ of paced(lineSteps(image, sink), pause));
 }
 
 function asObject(v: unknown): Record<string, unknown> | undefined {

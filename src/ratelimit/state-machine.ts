@@ -7,6 +7,7 @@ import { assertValidCommand, type IncrementCommand } from './command.js'
 import type { Decision } from './decision.js'
 import { DedupTable } from './dedup-table.js'
 import { isIntIn } from './int-math.js'
+import { paced } from './paced.js'
 import { assertValidPolicy, MAX_STAMP, type Policy } from './policy.js'
 import { encodeSnapshot, invalidSnapshot, snapshotLines, type StateImage } from './snapshot.js'
 import { readSnapshot, readSnapshotInSlices, type SnapshotSink } from './snapshot-reader.js'
@@ -125,15 +126,7 @@ export class RateLimitStateMachine {
    * later applies cannot alter the image.
    */
   snapshotLines(pause: () => Promise<void>, rowsPerLine?: number): AsyncIterable<string> {
-    const lines = snapshotLines(this.#image(), rowsPerLine)
-    return (async function* paced() {
-      let first = true
-      for (const line of lines) {
-        if (!first) await pause()
-        first = false
-        yield line
-      }
-    })()
+    return paced(snapshotLines(this.#image(), rowsPerLine), pause)
   }
 
   /** Rebuilds a machine from snapshot(); `opts` must match the other replicas'. */

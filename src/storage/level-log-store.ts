@@ -155,8 +155,7 @@ export class LevelLogStore implements LogStore {
     if (lines.length !== meta.lines) {
       throw new StorageError('SNAPSHOT_CORRUPT', `snapshot in ${this.dir}: ${lines.length} of ${meta.lines} lines stored`)
     }
-    const data = lines.join('\n')
-    return meta.config === undefined ? { index: meta.index, term: meta.term, data } : { index: meta.index, term: meta.term, config: meta.config, data }
+    return { ...snapshotMeta(meta), data: lines.join('\n') }
   }
 
   private async readLegacySnapshot(db: Db): Promise<Snapshot | null> {
@@ -311,6 +310,7 @@ export class LevelLogStore implements LogStore {
   }
 }
 
-function snapshotMeta(s: Snapshot): SnapshotMeta {
-  return s.config === undefined ? { index: s.index, term: s.term } : { index: s.index, term: s.term, config: s.config }
+/** Index, term and config alone (a stored meta or a snapshot carries more). */
+function snapshotMeta(m: SnapshotMeta): SnapshotMeta {
+  return m.config === undefined ? { index: m.index, term: m.term } : { index: m.index, term: m.term, config: m.config }
 }
