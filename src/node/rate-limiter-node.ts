@@ -2,11 +2,12 @@
 // (proposed here when leader, forwarded to the leader otherwise), checks are
 // linearizable reads via ReadIndex, and every answer comes from the
 // replicated state machine.
+import { randomInt } from 'node:crypto'
 import { formatHostPort, parseHostPort } from '../address.js'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import { isMember } from '../raft/config.js'
 import type { ClusterConfig, ConfChange, ConfChangeRefusal, Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
-import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy } from '../ratelimit/index.js'
+import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy, type StateMachineOptions } from '../ratelimit/index.js'
 import type { ClusterStatus, IncrementInput, MembershipResult, RateDecision, RateLimiterService, TransferResult } from '../service.js'
 import { neverSent, type ForwardOutcome, type PeerAddress, type Transport } from '../transport/port.js'
 import { expireWaiters, type Waiter } from './deadline-queue.js'
@@ -34,6 +35,8 @@ export interface RateLimiterNodeOptions {
   readonly tickMs?: number
   /** Testing only (FAILPOINT): called right after an increment for this client id that this node proposed is applied. */
   readonly failpoint?: { readonly clientId: string; readonly hit: () => void }
+  /** Seeds the state machine's key index (see StateMachineOptions); random when absent. */
+  readonly keyHashSeed?: number
 }
 
 interface IncrementRequest extends Waiter<RateDecision> {
@@ -53,7 +56,8 @@ const MAX_FORWARDS_IN_FLIGHT = 4
 export class RateLimiterNode implements RateLimiterService {
   readonly burst: number
   private driver: RaftDriver | null = null
-  private sm = new RateLimitStateMachine()
+  private readonly smOptions: StateMachineOptions
+  private sm: RateLimitStateMachine
   private readonly pending = new PendingProposals<IncrementRequest>((r, decision) => this.settleProposal(r, decision))
   private readonly now: () => number
   private lastStamp = 0
@@ -80,6 +84,8 @@ export class RateLimiterNode implements RateLimiterService {
   constructor(private readonly opts: RateLimiterNodeOptions) {
     this.burst = opts.policy.burst
     this.now = opts.now ?? Date.now
+    this.smOptions = { keyHashSeed: opts.keyHashSeed ?? randomInt(2 ** 32) }
+    this.sm = new RateLimitStateMachine(this.smOptions)
     this.membership = new MembershipChanges(this.now)
   }
 
@@ -276,7 +282,7 @@ export class RateLimiterNode implements RateLimiterService {
 
   /** The leader sent a snapshot (or one was loaded at start): the state machine becomes it. */
   onRestore(snapshot: Snapshot): void {
-    this.sm = RateLimitStateMachine.restore(snapshot.data)
+    this.sm = RateLimitStateMachine.restore(snapshot.data, this.smOptions)
     this.pending.rejectThrough(snapshot.index, new RateLimiterError('NO_QUORUM', 'replaced by a snapshot before the outcome was known'))
     this.membership.rejectThrough(snapshot.index, new RateLimiterError('CHANGE_FAILED', 'replaced by a snapshot before the outcome was known'))
     if (this.readsToServe.length > 0) this.serveReads()

@@ -1,20 +1,22 @@
 // A dense copy of the bucket table in queue order (oldest first), column by
 // column: what snapshots and state hashes read. A million buckets copy in one
-// pass into five arrays, instead of a million [key, Bucket] pairs of objects.
+// pass into five arrays, instead of a million [key, Bucket] pairs of objects;
+// the keys stay bytes until a row is encoded.
 import type { Bucket } from './bucket.js'
+import { PackedKeysBuilder, type PackedKeys } from './packed-keys.js'
 
 export interface BucketColumns {
   readonly count: number
-  readonly keys: readonly string[]
+  readonly keys: PackedKeys
   readonly level: Float64Array
   readonly stamp: Float64Array
   readonly windowMs: Uint32Array
   readonly fullAt: Float64Array
 }
 
-/** Fills columns row by row; `push` must be called exactly `count` times. */
+/** Fills the value columns row by row; `push` must be called exactly `count` times. */
 export class BucketColumnsBuilder {
-  readonly #keys: string[] = []
+  #rows = 0
   readonly #level: Float64Array
   readonly #stamp: Float64Array
   readonly #windowMs: Uint32Array
@@ -27,26 +29,32 @@ export class BucketColumnsBuilder {
     this.#fullAt = new Float64Array(count)
   }
 
-  push(key: string, level: number, stamp: number, windowMs: number, fullAt: number): void {
-    const i = this.#keys.length
+  push(level: number, stamp: number, windowMs: number, fullAt: number): void {
+    const i = this.#rows++
     if (i >= this.count) throw new Error(`more than ${this.count} bucket rows`)
-    this.#keys.push(key)
     this.#level[i] = level
     this.#stamp[i] = stamp
     this.#windowMs[i] = windowMs
     this.#fullAt[i] = fullAt
   }
 
-  build(): BucketColumns {
-    if (this.#keys.length !== this.count) throw new Error(`expected ${this.count} bucket rows, got ${this.#keys.length}`)
-    return { count: this.count, keys: this.#keys, level: this.#level, stamp: this.#stamp, windowMs: this.#windowMs, fullAt: this.#fullAt }
+  /** The columns, with `keys` in the same row order. */
+  build(keys: PackedKeys): BucketColumns {
+    if (this.#rows !== this.count || keys.count !== this.count) {
+      throw new Error(`expected ${this.count} bucket rows, got ${this.#rows} rows and ${keys.count} keys`)
+    }
+    return { count: this.count, keys, level: this.#level, stamp: this.#stamp, windowMs: this.#windowMs, fullAt: this.#fullAt }
   }
 }
 
 export function bucketColumnsOf(entries: readonly (readonly [string, Bucket])[]): BucketColumns {
   const b = new BucketColumnsBuilder(entries.length)
-  for (const [key, x] of entries) b.push(key, x.level, x.stamp, x.windowMs, x.fullAt)
-  return b.build()
+  const keys = new PackedKeysBuilder(entries.length)
+  for (const [key, x] of entries) {
+    keys.push(key)
+    b.push(x.level, x.stamp, x.windowMs, x.fullAt)
+  }
+  return b.build(keys.build())
 }
 
 export function bucketAt(cols: BucketColumns, i: number): Bucket {
@@ -54,7 +62,5 @@ export function bucketAt(cols: BucketColumns, i: number): Bucket {
 }
 
 export function keyAt(cols: BucketColumns, i: number): string {
-  const key = cols.keys[i]
-  if (key === undefined) throw new RangeError(`bucket row ${i} out of ${cols.count}`)
-  return key
+  return cols.keys.at(i)
 }

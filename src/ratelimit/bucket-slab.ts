@@ -2,8 +2,8 @@
 // per bucket. A Bucket object costs about 110 B (header plus boxed heap
 // numbers: stamps and levels exceed the small-integer range); a slot costs
 // 28 B. Every value is an integer below 2^53 (see policy.ts), so Float64 holds
-// it exactly; windowMs <= 86,400,000 fits 32 bits. Slot numbers are private
-// to one table: nothing observable depends on which slot a bucket gets.
+// it exactly; windowMs <= 86,400,000 fits 32 bits. Slots are handed out by
+// the table's KeyQueue; nothing observable depends on which slot a bucket gets.
 import type { Bucket } from './bucket.js'
 
 const INITIAL_CAPACITY = 1024
@@ -13,28 +13,14 @@ export class BucketSlab {
   #stamp = new Float64Array(INITIAL_CAPACITY)
   #fullAt = new Float64Array(INITIAL_CAPACITY)
   #windowMs = new Uint32Array(INITIAL_CAPACITY)
-  /** Slots below this have been handed out at least once. */
-  #used = 0
-  /** Released slots, reused before the slab grows. */
-  readonly #free: number[] = []
 
   /** Slots the columns can hold before they grow. */
   get capacity(): number {
     return this.#level.length
   }
 
-  /** A slot holding `bucket`. */
-  allocate(bucket: Bucket): number {
-    const slot = this.#free.pop() ?? this.#fresh()
-    this.write(slot, bucket)
-    return slot
-  }
-
-  release(slot: number): void {
-    this.#free.push(slot)
-  }
-
   write(slot: number, bucket: Bucket): void {
+    if (slot >= this.capacity) this.#grow(slot + 1)
     this.#level[slot] = bucket.level
     this.#stamp[slot] = bucket.stamp
     this.#fullAt[slot] = bucket.fullAt
@@ -61,14 +47,10 @@ export class BucketSlab {
     return this.#windowMs[slot] ?? 0
   }
 
-  #fresh(): number {
-    if (this.#used === this.capacity) this.#grow()
-    return this.#used++
-  }
-
   /** Doubling keeps the copying amortized O(1) per bucket. */
-  #grow(): void {
-    const size = this.capacity * 2
+  #grow(atLeast: number): void {
+    let size = this.capacity * 2
+    while (size < atLeast) size *= 2
     this.#level = grown(this.#level, new Float64Array(size))
     this.#stamp = grown(this.#stamp, new Float64Array(size))
     this.#fullAt = grown(this.#fullAt, new Float64Array(size))

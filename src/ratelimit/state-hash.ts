@@ -17,10 +17,11 @@ export function hashState(img: StateImage): string {
   num(img.lastStamp)
   num(img.seq)
   const cols = img.buckets
-  const byKey = Array.from({ length: cols.count }, (_, i) => i).sort((a, b) => byCodeUnits(keyAt(cols, a), keyAt(cols, b)))
+  const keys = Array.from({ length: cols.count }, (_, i) => keyAt(cols, i))
+  const byKey = Array.from({ length: cols.count }, (_, i) => i).sort((a, b) => byCodeUnits(keys[a] ?? '', keys[b] ?? ''))
   num(cols.count)
   for (const i of byKey) {
-    str(keyAt(cols, i))
+    str(keys[i] ?? '')
     num(cols.level[i] ?? 0)
     num(cols.stamp[i] ?? 0)
     num(cols.windowMs[i] ?? 0)

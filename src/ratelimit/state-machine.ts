@@ -23,6 +23,12 @@ export interface StateMachineOptions {
    * says (a leader clock jump must not expire every id). Must match on every replica.
    */
   readonly dedupMinApplies?: number
+  /**
+   * Seeds the hash that indexes bucket keys. Replicas need not agree: it
+   * changes nothing observable. A process should pick one at random so that
+   * clients cannot choose ids that all collide.
+   */
+  readonly keyHashSeed?: number
 }
 
 export const DEFAULT_DEDUP_TTL_MS = 10 * 60 * 1000
@@ -34,7 +40,7 @@ function copyPolicy(p: Policy): Policy {
 }
 
 export class RateLimitStateMachine {
-  readonly #buckets = new BucketTable()
+  readonly #buckets: BucketTable
   readonly #dedup: DedupTable
   readonly #sweepPerApply: number
   #lastStamp = 0
@@ -49,6 +55,7 @@ export class RateLimitStateMachine {
     const minApplies = opts.dedupMinApplies ?? DEFAULT_DEDUP_MIN_APPLIES
     if (!isIntIn(minApplies, 0, Number.MAX_SAFE_INTEGER)) throw new RangeError(`dedupMinApplies must be an integer >= 0, got ${minApplies}`)
     this.#dedup = new DedupTable(ttl, minApplies)
+    this.#buckets = new BucketTable(opts.keyHashSeed ?? 0)
     this.#sweepPerApply = sweep
   }
 
