@@ -25,8 +25,10 @@ export interface DriverHooks {
   /**
    * The state machine's image at the index last applied, for a local snapshot:
    * captured when called, handed out a line at a time (ratelimit/snapshot.ts).
+   * close() releases what the image holds of the state; the driver calls it
+   * once the store is done with the lines, whether it read them all or not.
    */
-  snapshotLines(): AsyncIterable<string>
+  snapshotLines(): AsyncIterable<string> & { close(): void }
   /** How many records the state machine holds; a snapshot is taken only once the log outgrows it. */
   stateEntries(): number
   /**
@@ -280,11 +282,13 @@ export class RaftDriver {
       .compact(config === undefined ? { index, term } : { index, term, config }, counted)
       .then(
         () => {
+          lines.close()
           this.compacting = false
           this.core.compact(index)
           this.hooks.onSnapshotEvent?.({ kind: 'compacted', index, bytes, ms: this.now() - started })
         },
         (err: unknown) => {
+          lines.close()
           this.compacting = false
           if (this.stopped) return
           this.stopped = true

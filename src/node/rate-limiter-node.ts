@@ -7,7 +7,7 @@ import { formatHostPort, parseHostPort } from '../address.js'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import { isMember } from '../raft/config.js'
 import type { ClusterConfig, ConfChange, ConfChangeRefusal, Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
-import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy, type StateMachineOptions } from '../ratelimit/index.js'
+import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy, type SnapshotLines, type StateMachineOptions } from '../ratelimit/index.js'
 import type { ClusterStatus, IncrementInput, MembershipResult, RateDecision, RateLimiterService, TransferResult } from '../service.js'
 import { neverSent, type ForwardOutcome, type PeerAddress, type Transport } from '../transport/port.js'
 import { expireWaiters, type Waiter } from './deadline-queue.js'
@@ -334,7 +334,7 @@ export class RateLimiterNode implements RateLimiterService {
   }
 
   /** The state machine's image at the index last applied: captured now, encoded a line per event-loop turn. */
-  snapshotLines(): AsyncIterable<string> {
+  snapshotLines(): SnapshotLines {
     return this.sm.snapshotLines(() => new Promise<void>((resolve) => setImmediate(resolve)))
   }
 

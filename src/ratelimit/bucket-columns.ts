@@ -1,66 +1,72 @@
-// A dense copy of the bucket table in queue order (oldest first), column by
-// column: what snapshots and state hashes read. A million buckets copy in one
-// pass into five arrays, instead of a million [key, Bucket] pairs of objects;
-// the keys stay bytes until a row is encoded.
+// Bucket rows in queue order (oldest first), read by row number: what
+// snapshots and state hashes read. The table hands out a FrozenBuckets view
+// (frozen-buckets.ts); BucketColumns is a plain copy, for building an image
+// from a list of buckets.
 import type { Bucket } from './bucket.js'
 import { PackedKeysBuilder, type PackedKeys } from './packed-keys.js'
 
-export interface BucketColumns {
+export interface BucketRows {
   readonly count: number
-  readonly keys: PackedKeys
-  readonly level: Float64Array
-  readonly stamp: Float64Array
-  readonly windowMs: Uint32Array
-  readonly fullAt: Float64Array
+  key(i: number): string
+  level(i: number): number
+  stamp(i: number): number
+  windowMs(i: number): number
+  fullAt(i: number): number
 }
 
-/** Fills the value columns row by row; `push` must be called exactly `count` times. */
-export class BucketColumnsBuilder {
-  #rows = 0
-  readonly #level: Float64Array
-  readonly #stamp: Float64Array
-  readonly #windowMs: Uint32Array
-  readonly #fullAt: Float64Array
+/** Rows copied column by column: keys as bytes, values in typed arrays. */
+export class BucketColumns implements BucketRows {
+  private constructor(
+    readonly count: number,
+    private readonly keys: PackedKeys,
+    private readonly levels: Float64Array,
+    private readonly stamps: Float64Array,
+    private readonly windows: Uint32Array,
+    private readonly fullAts: Float64Array,
+  ) {}
 
-  constructor(readonly count: number) {
-    this.#level = new Float64Array(count)
-    this.#stamp = new Float64Array(count)
-    this.#windowMs = new Uint32Array(count)
-    this.#fullAt = new Float64Array(count)
+  static of(entries: readonly (readonly [string, Bucket])[]): BucketColumns {
+    const n = entries.length
+    const keys = new PackedKeysBuilder(n)
+    const levels = new Float64Array(n)
+    const stamps = new Float64Array(n)
+    const windows = new Uint32Array(n)
+    const fullAts = new Float64Array(n)
+    entries.forEach(([key, b], i) => {
+      keys.push(key)
+      levels[i] = b.level
+      stamps[i] = b.stamp
+      windows[i] = b.windowMs
+      fullAts[i] = b.fullAt
+    })
+    return new BucketColumns(n, keys.build(), levels, stamps, windows, fullAts)
   }
 
-  push(level: number, stamp: number, windowMs: number, fullAt: number): void {
-    const i = this.#rows++
-    if (i >= this.count) throw new Error(`more than ${this.count} bucket rows`)
-    this.#level[i] = level
-    this.#stamp[i] = stamp
-    this.#windowMs[i] = windowMs
-    this.#fullAt[i] = fullAt
+  key(i: number): string {
+    return this.keys.at(i)
   }
 
-  /** The columns, with `keys` in the same row order. */
-  build(keys: PackedKeys): BucketColumns {
-    if (this.#rows !== this.count || keys.count !== this.count) {
-      throw new Error(`expected ${this.count} bucket rows, got ${this.#rows} rows and ${keys.count} keys`)
-    }
-    return { count: this.count, keys, level: this.#level, stamp: this.#stamp, windowMs: this.#windowMs, fullAt: this.#fullAt }
+  level(i: number): number {
+    return this.levels[i] ?? 0
+  }
+
+  stamp(i: number): number {
+    return this.stamps[i] ?? 0
+  }
+
+  windowMs(i: number): number {
+    return this.windows[i] ?? 0
+  }
+
+  fullAt(i: number): number {
+    return this.fullAts[i] ?? 0
   }
 }
 
 export function bucketColumnsOf(entries: readonly (readonly [string, Bucket])[]): BucketColumns {
-  const b = new BucketColumnsBuilder(entries.length)
-  const keys = new PackedKeysBuilder(entries.length)
-  for (const [key, x] of entries) {
-    keys.push(key)
-    b.push(x.level, x.stamp, x.windowMs, x.fullAt)
-  }
-  return b.build(keys.build())
+  return BucketColumns.of(entries)
 }
 
-export function bucketAt(cols: BucketColumns, i: number): Bucket {
-  return { level: cols.level[i] ?? 0, stamp: cols.stamp[i] ?? 0, windowMs: cols.windowMs[i] ?? 0, fullAt: cols.fullAt[i] ?? 0 }
-}
-
-export function keyAt(cols: BucketColumns, i: number): string {
-  return cols.keys.at(i)
+export function bucketAt(rows: BucketRows, i: number): Bucket {
+  return { level: rows.level(i), stamp: rows.stamp(i), windowMs: rows.windowMs(i), fullAt: rows.fullAt(i) }
 }

@@ -7,13 +7,15 @@
 // fields in a BucketSlab under the same slot, so a bucket costs no V8 object
 // or string of its own.
 import { type Bucket } from './bucket.js'
-import { BucketColumnsBuilder, type BucketColumns } from './bucket-columns.js'
 import { BucketSlab } from './bucket-slab.js'
+import { FrozenBuckets, type SlotReader } from './frozen-buckets.js'
 import { KeyQueue } from './key-queue.js'
 
 export class BucketTable {
   readonly #keys: KeyQueue
   readonly #slab = new BucketSlab()
+  /** Views handed out by freeze() and not yet closed. */
+  readonly #frozen = new Set<FrozenBuckets>()
 
   /** `hashSeed` only spreads keys over the index; tables with different seeds behave the same. */
   constructor(hashSeed = 0) {
@@ -36,6 +38,7 @@ export class BucketTable {
   /** Stores `bucket` at the back of the queue, or drops the key if it is full at `now`. */
   put(key: string, bucket: Bucket, now: number): void {
     let slot = this.#keys.find(key)
+    if (slot >= 0) this.#beforeChange(slot)
     if (now >= bucket.fullAt) {
       if (slot >= 0) this.#keys.remove(slot)
       return
@@ -58,8 +61,10 @@ export class BucketTable {
     // one examined has been seen once; none is handed out twice.
     for (let n = Math.min(count, keys.size); n > 0; n--) {
       const slot = keys.oldest()
-      if (now >= this.#slab.fullAt(slot)) keys.remove(slot)
-      else keys.moveToBack(slot)
+      if (now >= this.#slab.fullAt(slot)) {
+        this.#beforeChange(slot)
+        keys.remove(slot)
+      } else keys.moveToBack(slot)
     }
   }
 
@@ -68,12 +73,32 @@ export class BucketTable {
     for (let s = this.#keys.oldest(); s >= 0; s = this.#keys.after(s)) yield [this.#keys.keyOf(s), this.#slab.read(s)]
   }
 
-  /** A copy in queue order, unaffected by later changes to the table. */
-  columns(): BucketColumns {
+  /**
+   * The table as it is now, in queue order, readable while the table keeps
+   * changing until the view is closed. An open view costs a saved row for
+   * each slot changed meanwhile: close it as soon as it has been read.
+   */
+  freeze(): FrozenBuckets {
     const keys = this.#keys
+    const order = new Int32Array(keys.size)
+    let i = 0
+    for (let s = keys.oldest(); s >= 0; s = keys.after(s)) order[i++] = s
     const slab = this.#slab
-    const b = new BucketColumnsBuilder(keys.size)
-    for (let s = keys.oldest(); s >= 0; s = keys.after(s)) b.push(slab.level(s), slab.stamp(s), slab.windowMs(s), slab.fullAt(s))
-    return b.build(keys.packedKeys())
+    const live: SlotReader = {
+      keyOf: (s) => keys.keyOf(s),
+      level: (s) => slab.level(s),
+      stamp: (s) => slab.stamp(s),
+      windowMs: (s) => slab.windowMs(s),
+      fullAt: (s) => slab.fullAt(s),
+    }
+    const view = new FrozenBuckets(order, live, (v) => this.#frozen.delete(v))
+    this.#frozen.add(view)
+    return view
+  }
+
+  /** Open views keep the row `slot` holds now: it is about to be overwritten or freed. */
+  #beforeChange(slot: number): void {
+    if (this.#frozen.size === 0) return
+    for (const view of this.#frozen) view.preserve(slot)
   }
 }

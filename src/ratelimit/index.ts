@@ -21,6 +21,7 @@ export {
 export type { Decision } from './decision.js'
 export {
   type StateMachineOptions,
+  type SnapshotLines,
   RateLimitStateMachine,
   DEFAULT_DEDUP_TTL_MS,
   DEFAULT_SWEEP_PER_APPLY,

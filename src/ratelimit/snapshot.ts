@@ -11,7 +11,7 @@
 // the image can be produced, stored, sent and decoded one line at a time and
 // is never one large string or buffer (snapshot-reader.ts decodes it).
 // Versions 1 and 2 were one JSON object holding every row; they still load.
-import { keyAt, type BucketColumns } from './bucket-columns.js'
+import type { BucketRows } from './bucket-columns.js'
 import type { DedupEntry, DedupRows } from './dedup-columns.js'
 import { isIntIn } from './int-math.js'
 import { MAX_BURST, MAX_STAMP, MAX_WINDOW_MS, policyProblem, type Policy } from './policy.js'
@@ -21,7 +21,7 @@ export interface StateImage {
   /** Applies so far (request ids expire by it as well as by time). */
   readonly seq: number
   /** Queue order, oldest first. */
-  readonly buckets: BucketColumns
+  readonly buckets: BucketRows
   /** Expiry order, oldest first. */
   readonly dedup: DedupRows
 }
@@ -53,8 +53,8 @@ type DedupRow = [
  * intermediate array (a third of the encoding time at a million rows): the
  * numbers are safe integers, whose JSON text is their String().
  */
-function bucketRowText(cols: BucketColumns, i: number): string {
-  return `[${JSON.stringify(keyAt(cols, i))},${cols.level[i] ?? 0},${cols.stamp[i] ?? 0},${cols.windowMs[i] ?? 0},${cols.fullAt[i] ?? 0}]`
+function bucketRowText(rows: BucketRows, i: number): string {
+  return `[${JSON.stringify(rows.key(i))},${rows.level(i)},${rows.stamp(i)},${rows.windowMs(i)},${rows.fullAt(i)}]`
 }
 
 function dedupRowText(e: DedupEntry): string {

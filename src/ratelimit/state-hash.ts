@@ -1,7 +1,6 @@
 // A replica-comparison hash over the logical state. Tables are sorted by key
 // so the hash states *what* is held; every string is length-prefixed and every
 // number delimited so no two different states feed the same byte stream.
-import { keyAt } from './bucket-columns.js'
 import { Fnv1a64 } from './fnv1a64.js'
 import type { StateImage } from './snapshot.js'
 
@@ -17,15 +16,15 @@ export function hashState(img: StateImage): string {
   num(img.lastStamp)
   num(img.seq)
   const cols = img.buckets
-  const keys = Array.from({ length: cols.count }, (_, i) => keyAt(cols, i))
+  const keys = Array.from({ length: cols.count }, (_, i) => cols.key(i))
   const byKey = Array.from({ length: cols.count }, (_, i) => i).sort((a, b) => byCodeUnits(keys[a] ?? '', keys[b] ?? ''))
   num(cols.count)
   for (const i of byKey) {
     str(keys[i] ?? '')
-    num(cols.level[i] ?? 0)
-    num(cols.stamp[i] ?? 0)
-    num(cols.windowMs[i] ?? 0)
-    num(cols.fullAt[i] ?? 0)
+    num(cols.level(i))
+    num(cols.stamp(i))
+    num(cols.windowMs(i))
+    num(cols.fullAt(i))
   }
   const dedup = Array.from({ length: img.dedup.count }, (_, i) => img.dedup.entry(i)).sort((a, b) => byCodeUnits(a.key, b.key) || byCodeUnits(a.requestId, b.requestId))
   num(dedup.length)

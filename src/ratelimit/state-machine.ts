@@ -6,6 +6,7 @@ import { BucketTable } from './bucket-table.js'
 import { assertValidCommand, type IncrementCommand } from './command.js'
 import type { Decision } from './decision.js'
 import { DedupTable } from './dedup-table.js'
+import type { FrozenBuckets } from './frozen-buckets.js'
 import { isIntIn } from './int-math.js'
 import { paced } from './paced.js'
 import { assertValidPolicy, MAX_STAMP, type Policy } from './policy.js'
@@ -29,6 +30,11 @@ export interface StateMachineOptions {
    * clients cannot choose ids that all collide.
    */
   readonly keyHashSeed?: number
+}
+
+/** A snapshot's lines; close() releases the state they were taken from once they will not all be read. */
+export interface SnapshotLines extends AsyncIterable<string> {
+  close(): void
 }
 
 export const DEFAULT_DEDUP_TTL_MS = 10 * 60 * 1000
@@ -118,22 +124,35 @@ export class RateLimitStateMachine {
   }
 
   stateHash(): string {
-    return hashState(this.#image())
+    return this.#withImage(hashState)
   }
 
   /** The whole image: snapshotLines joined by "\n". */
   snapshot(): string {
-    return encodeSnapshot(this.#image())
+    return this.#withImage((img) => encodeSnapshot(img))
   }
 
   /**
    * The state as of now, as snapshot()'s lines, produced one at a time with
    * `pause` awaited between them so other work runs meanwhile. Only the copy
    * of the rows is taken synchronously (the bucket and request-id columns), so
-   * later applies cannot alter the image.
+   * later applies cannot alter the image: the request-id rows are copied,
+   * the buckets frozen (frozen-buckets.ts). Reading to the end releases the
+   * frozen buckets; so does close(), which a caller that may stop early or
+   * never read must call.
    */
-  snapshotLines(pause: () => Promise<void>, rowsPerLine?: number): AsyncIterable<string> {
-    return paced(snapshotLines(this.#image(), rowsPerLine), pause)
+  snapshotLines(pause: () => Promise<void>, rowsPerLine?: number): SnapshotLines {
+    const buckets = this.#buckets.freeze()
+    const lines = paced(snapshotLines(this.#imageOf(buckets), rowsPerLine), pause)
+    const read = async function* (): AsyncGenerator<string> {
+      try {
+        yield* lines
+      } finally {
+        buckets.close()
+      }
+    }
+    const it = read()
+    return { [Symbol.asyncIterator]: () => it, close: () => buckets.close() }
   }
 
   /** Rebuilds a machine from snapshot(); `opts` must match the other replicas'. */
@@ -174,7 +193,17 @@ export class RateLimitStateMachine {
     }
   }
 
-  #image(): StateImage {
-    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets: this.#buckets.columns(), dedup: this.#dedup.rows() }
+  #imageOf(buckets: FrozenBuckets): StateImage {
+    return { lastStamp: this.#lastStamp, seq: this.#seq, buckets, dedup: this.#dedup.rows() }
+  }
+
+  /** `read` sees the state as it is now; nothing changes it meanwhile, so the frozen buckets are released right after. */
+  #withImage<T>(read: (img: StateImage) => T): T {
+    const buckets = this.#buckets.freeze()
+    try {
+      return read(this.#imageOf(buckets))
+    } finally {
+      buckets.close()
+    }
   }
 }

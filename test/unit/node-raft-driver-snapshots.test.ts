@@ -20,6 +20,9 @@ interface Member {
   /** The toy state machine: every applied command, in order. */
   applied: string[]
   readonly events: SnapshotEvent[]
+  /** Images handed out by snapshotLines, and how many of them were closed. */
+  images: number
+  closed: number
   restores: number
 }
 
@@ -54,7 +57,7 @@ class Net {
 
   async start(id: NodeId, voters: NodeId[], store = new MemoryLogStore()): Promise<Member> {
     const loaded = await store.load()
-    const member: Member = { id, store, driver: undefined as unknown as RaftDriver, applied: [], events: [], restores: 0 }
+    const member: Member = { id, store, driver: undefined as unknown as RaftDriver, applied: [], events: [], restores: 0, images: 0, closed: 0 }
     if (loaded.snapshot !== null) member.applied = fromLines(loaded.snapshot.data)
     member.driver = new RaftDriver({
       raft: { id, voters, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBatchEntries: 64, preVote: true, checkQuorum: true },
@@ -81,12 +84,14 @@ class Net {
         // Handed out later, a line per turn, like the real node: the copy is taken now.
         snapshotLines: () => {
           const copy = member.applied.slice()
-          return (async function* lines() {
+          member.images++
+          const lines = (async function* lines() {
             for (const line of [JSON.stringify(copy.slice(0, 1)), JSON.stringify(copy.slice(1))]) {
               await new Promise((resolve) => setImmediate(resolve))
               yield line
             }
           })()
+          return Object.assign(lines, { close: () => void member.closed++ })
         },
         stateEntries: () => 0,
         onSnapshotEvent: (e) => member.events.push(e),
@@ -151,6 +156,7 @@ t.test('compaction, InstallSnapshot to a follower that was down, and retry after
   t.ok(image.length >= 20, `the image holds ${image.length} commands`)
   t.same(image, expected(image.length), 'the image is the applied prefix, in order')
   t.ok(leader.events.some((e) => e.kind === 'compacted'), 'compaction reported')
+  t.ok(leader.images > 0 && leader.closed === leader.images, `every image closed once the store was done with it (${leader.closed} of ${leader.images})`)
 
   // The first two transfers fail; the driver waits before asking the core to try again.
   net.failSnapshots = 2

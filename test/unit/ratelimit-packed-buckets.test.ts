@@ -5,9 +5,10 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import t from 'tap'
-import { bucketAt, keyAt } from '../../src/ratelimit/bucket-columns.js'
+import { bucketAt, type BucketRows } from '../../src/ratelimit/bucket-columns.js'
 import { isFullAt, type Bucket } from '../../src/ratelimit/bucket.js'
 import { BucketTable } from '../../src/ratelimit/bucket-table.js'
+import type { FrozenBuckets } from '../../src/ratelimit/frozen-buckets.js'
 import { RateLimitStateMachine, type StateMachineOptions } from '../../src/ratelimit/state-machine.js'
 import { mulberry32 } from '../support/prng.js'
 import { workload } from '../support/ratelimit-workload.js'
@@ -19,7 +20,11 @@ function show(entries: Iterable<[string, Bucket]>): string[] {
   return [...entries].map(([k, b]) => `${k}:${b.level}/${b.stamp}/${b.windowMs}/${b.fullAt}`)
 }
 
-t.test('packed table answers get() and keeps order exactly like a Map of Bucket objects', async (t) => {
+function rowsOf(rows: BucketRows): [string, Bucket][] {
+  return Array.from({ length: rows.count }, (_, i): [string, Bucket] => [rows.key(i), bucketAt(rows, i)])
+}
+
+t.test('packed table answers get() and keeps order exactly like a Map of Bucket objects; frozen views keep their moment', async (t) => {
   for (const seed of [1, 2, 3]) {
     const next = mulberry32(seed)
     const rnd = (n: number): number => Math.floor(next() * n)
@@ -28,7 +33,19 @@ t.test('packed table answers get() and keeps order exactly like a Map of Bucket 
     let now = 1_000_000
     let maxSize = 0
     let mismatch = ''
+    // Up to three views open at once, each with the reference's rows when it was taken.
+    const views: { view: FrozenBuckets; want: string; step: number }[] = []
+    let viewsChecked = 0
+    let rowsPreserved = 0
     for (let step = 0; step < 40_000 && mismatch === ''; step++) {
+      if (rnd(500) === 0 && views.length < 3) views.push({ view: table.freeze(), want: show(ref).join(), step })
+      if (views.length > 0 && rnd(400) === 0) {
+        const { view, want, step: taken } = views.splice(rnd(views.length), 1)[0] as (typeof views)[number]
+        rowsPreserved += view.preserved
+        if (show(rowsOf(view)).join() !== want) mismatch = `step ${step}: the view taken at step ${taken} changed`
+        view.close()
+        viewsChecked++
+      }
       // Waves: grow past the slab's initial capacity, then let most buckets go full
       // (their slots are freed) and grow again (freed slots are reused).
       const growing = Math.floor(step / 10_000) % 2 === 0
@@ -61,24 +78,36 @@ t.test('packed table answers get() and keeps order exactly like a Map of Bucket 
         const a = show(table.entries())
         const b = show(ref)
         if (a.join() !== b.join()) mismatch = `step ${step}: order or values differ`
-        const cols = table.columns()
-        const fromCols = Array.from({ length: cols.count }, (_, i): [string, Bucket] => [keyAt(cols, i), bucketAt(cols, i)])
-        if (show(fromCols).join() !== b.join()) mismatch = `step ${step}: columns() differ from the table`
+        const view = table.freeze()
+        if (show(rowsOf(view)).join() !== b.join()) mismatch = `step ${step}: a frozen view differs from the table`
+        view.close()
       }
     }
-    t.equal(mismatch, '', `seed ${seed}: max size ${maxSize}`)
+    t.equal(mismatch, '', `seed ${seed}: max size ${maxSize}, ${viewsChecked} views read after later changes, ${rowsPreserved} rows preserved for them`)
+    t.ok(viewsChecked > 20 && rowsPreserved > 1000, 'views outlived many changes')
     t.ok(maxSize > 2_000, 'the slab grew past its initial capacity')
   }
 })
 
-t.test('columns() is a copy: later changes to the table do not reach it', async (t) => {
+t.test('a frozen view does not see later changes; closed, it holds nothing and cannot be read', async (t) => {
   const table = new BucketTable()
   table.put('a', { level: 1, stamp: 10, windowMs: 1000, fullAt: 100 }, 10)
-  const cols = table.columns()
+  table.put('b', { level: 5, stamp: 10, windowMs: 1000, fullAt: 100 }, 10)
+  const view = table.freeze()
   table.put('a', { level: 2, stamp: 20, windowMs: 1000, fullAt: 200 }, 20)
-  table.put('b', { level: 3, stamp: 20, windowMs: 1000, fullAt: 300 }, 20)
-  t.equal(cols.count, 1)
-  t.same(bucketAt(cols, 0), { level: 1, stamp: 10, windowMs: 1000, fullAt: 100 })
+  table.put('b', { level: 0, stamp: 20, windowMs: 1000, fullAt: 20 }, 20) // full: dropped, its slot freed
+  table.put('c', { level: 3, stamp: 20, windowMs: 1000, fullAt: 300 }, 20) // reuses b's slot
+  t.equal(view.count, 2)
+  t.strictSame(rowsOf(view), [
+    ['a', { level: 1, stamp: 10, windowMs: 1000, fullAt: 100 }],
+    ['b', { level: 5, stamp: 10, windowMs: 1000, fullAt: 100 }],
+  ])
+  t.equal(view.preserved, 2, 'one saved row per changed slot')
+  view.close()
+  t.equal(view.preserved, 0)
+  t.throws(() => view.key(0), /after close/)
+  table.put('a', { level: 4, stamp: 30, windowMs: 1000, fullAt: 400 }, 30)
+  t.equal(view.preserved, 0, 'a closed view is handed no more rows')
 })
 
 // Pinned by running the same workload through the object-per-bucket table
