@@ -4,7 +4,7 @@
 // bucket) and reads rows from the live table, except for slots the table
 // has changed or freed since: the table hands those rows over first
 // (preserve), so the view keeps just what was overwritten.
-import type { BucketRows } from './bucket-columns.js'
+import type { BucketRows } from './bucket-rows.js'
 
 /** The live table's current row in a slot. */
 export interface SlotReader {

@@ -9,7 +9,7 @@
 // backward-shift deletion, so it never holds tombstones. The queue is a
 // doubly linked list through the slots. Nothing observable depends on the
 // hash seed, slot numbers or byte layout: only on keys and queue order.
-import { byteLength, formOf, isNarrow, keyEquals, PackedKeysBuilder, readKey, writeKey, type PackedKeys } from './packed-keys.js'
+import { byteLength, formOf, isNarrow, keyEquals, readKey, writeKey } from './packed-keys.js'
 
 const NONE = -1
 const MIN_SLOTS = 1024
@@ -125,13 +125,6 @@ export class KeyQueue {
 
   keyOf(slot: number): string {
     return readKey(this.#bytes, this.#start[slot] ?? 0, this.#form[slot] ?? 0)
-  }
-
-  /** Every key in queue order, copied as bytes. */
-  packedKeys(): PackedKeys {
-    const b = new PackedKeysBuilder(this.#size, this.#bytesLive)
-    for (let s = this.#head; s !== NONE; s = this.#next[s] ?? NONE) b.pushStored(this.#bytes, this.#start[s] ?? 0, this.#form[s] ?? 0)
-    return b.build()
   }
 
   #allocate(): number {

@@ -11,7 +11,7 @@
 // the image can be produced, stored, sent and decoded one line at a time and
 // is never one large string or buffer (snapshot-reader.ts decodes it).
 // Versions 1 and 2 were one JSON object holding every row; they still load.
-import type { BucketRows } from './bucket-columns.js'
+import type { BucketRows } from './bucket-rows.js'
 import type { DedupEntry, DedupRows } from './dedup-columns.js'
 import { isIntIn } from './int-math.js'
 import { MAX_BURST, MAX_STAMP, MAX_WINDOW_MS, policyProblem, type Policy } from './policy.js'

@@ -7,7 +7,7 @@
 // rebuilding from a saved image (snapshot/restore).
 import t, { type Test } from 'tap'
 import { consume, isFullAt, type Bucket } from '../../src/ratelimit/bucket.js'
-import { bucketColumnsOf } from '../../src/ratelimit/bucket-columns.js'
+import { bucketRowsOf } from '../support/bucket-rows.js'
 import { BucketTable } from '../../src/ratelimit/bucket-table.js'
 import type { IncrementCommand } from '../../src/ratelimit/command.js'
 import type { Decision } from '../../src/ratelimit/decision.js'
@@ -230,7 +230,7 @@ class RefMachine {
     }
   }
   snapshot(): string {
-    return encodeSnapshot({ lastStamp: this.lastStamp, seq: this.seq, buckets: bucketColumnsOf([...this.buckets.map.entries()]), dedup: dedupRowsOf([...this.dedup.map.values()]) })
+    return encodeSnapshot({ lastStamp: this.lastStamp, seq: this.seq, buckets: bucketRowsOf([...this.buckets.map.entries()]), dedup: dedupRowsOf([...this.dedup.map.values()]) })
   }
 }
 
