@@ -21,7 +21,12 @@ export interface UndiciTransportOptions {
   readonly forwardTimeoutMs?: number
   /** Per peer; beyond it the oldest queued messages are dropped. */
   readonly maxQueuedMessages?: number
-  /** Per peer message batches on the wire at once. */
+  /**
+   * Per peer message batches on the wire at once. One by default: the peer
+   * holds a batch until its reply (after its fsync) is ready, so what queues
+   * meanwhile leaves as one larger batch, and on a shared host fewer peer
+   * requests leave more CPU for the rest (see the README's benchmark notes).
+   */
   readonly maxInFlightBatches?: number
   readonly maxBatchMessages?: number
   /** Per peer connections for forwarded increments. */
@@ -68,7 +73,7 @@ export class UndiciTransport implements Transport {
       timeoutMs,
       forwardTimeoutMs: positiveInt('forwardTimeoutMs', opts.forwardTimeoutMs ?? timeoutMs),
       maxQueuedMessages: positiveInt('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
-      maxInFlightBatches: positiveInt('maxInFlightBatches', opts.maxInFlightBatches ?? 2),
+      maxInFlightBatches: positiveInt('maxInFlightBatches', opts.maxInFlightBatches ?? 1),
       maxBatchMessages: positiveInt('maxBatchMessages', opts.maxBatchMessages ?? 1_000),
       forwardConnections: positiveInt('forwardConnections', opts.forwardConnections ?? 4),
       logger: opts.logger,
