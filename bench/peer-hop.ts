@@ -1,0 +1,111 @@
+// `npm run bench:peer-hop`: CPU the sending process spends on one peer
+// exchange (a message batch out, a small answer back), over the HTTP request
+// undici makes today and over a length-prefixed frame on a plain TCP socket,
+// the alternative the README's benchmark notes weigh. The receiver runs in its
+// own process, as a peer does. With --gap-ms the sender waits between
+// exchanges, as a leader does between event-loop turns on a shared host.
+// Writes bench/results/peer-hop.json.
+//
+//   npm run bench:peer-hop -- [--exchanges 5000] [--bytes 2000] [--gap-ms 0,1]
+import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
+import path from 'node:path'
+import { Pool } from 'undici'
+import { Args } from './lib/args.js'
+import { loadAvg, machineInfo, RESULTS_DIR, writeJson } from './lib/procs.js'
+
+// Receivers: answer each request (or frame) with a few bytes, like a follower's append response.
+const HTTP_RECEIVER = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')) })
+  .listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n') })`
+const FRAME_RECEIVER = `require('node:net').createServer((s) => { s.setNoDelay(true); let buf = Buffer.alloc(0)
+  s.on('data', (d) => { buf = Buffer.concat([buf, d]); while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+    buf = buf.subarray(4 + buf.readUInt32BE(0)); s.write(Buffer.from([0, 0, 0, 2, 111, 107])) } }) })
+  .listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n') })`
+
+async function startReceiver(code: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())))
+    child.once('exit', (c) => reject(new Error(`receiver exited with ${c}`)))
+  })
+  return { port, child }
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Microseconds of this process's CPU per exchange. */
+async function measure(exchanges: number, gapMs: number, exchange: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < 200; i++) await exchange() // warm-up: JIT, connection
+  const start = process.cpuUsage()
+  for (let i = 0; i < exchanges; i++) {
+    if (gapMs > 0) await pause(gapMs)
+    await exchange()
+  }
+  const used = process.cpuUsage(start)
+  return Math.round((used.user + used.system) / exchanges)
+}
+
+async function undiciExchange(port: number, body: string): Promise<{ run: () => Promise<void>; close: () => Promise<void> }> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1 })
+  const headers = { 'content-type': 'text/plain', 'x-cluster-secret': 'bench', 'x-raft-from': 'node-1' }
+  return {
+    run: async () => {
+      const res = await pool.request({ method: 'POST', path: '/raft/messages', headers, body })
+      await res.body.text()
+    },
+    close: () => pool.close(),
+  }
+}
+
+async function frameExchange(port: number, body: string): Promise<{ run: () => Promise<void>; close: () => Promise<void> }> {
+  const socket = net.connect(port, '127.0.0.1')
+  await new Promise((r) => socket.once('connect', r))
+  socket.setNoDelay(true)
+  const payload = Buffer.from(body)
+  const frame = Buffer.alloc(4 + payload.length)
+  frame.writeUInt32BE(payload.length, 0)
+  payload.copy(frame, 4)
+  let answered: (() => void) | null = null
+  socket.on('data', () => answered?.())
+  return {
+    run: () => new Promise<void>((resolve) => {
+      answered = resolve
+      socket.write(frame)
+    }),
+    close: async () => void socket.destroy(),
+  }
+}
+
+async function main(): Promise<void> {
+  const args = new Args(process.argv.slice(2), ['exchanges', 'bytes', 'gap-ms', 'out'])
+  const exchanges = args.number('exchanges', 5000)
+  const body = 'x'.repeat(args.number('bytes', 2000))
+  const gaps = args.list('gap-ms', ['0', '1']).map(Number)
+  const out = path.resolve(args.string('out', path.join(RESULTS_DIR, 'peer-hop.json')))
+  const http = await startReceiver(HTTP_RECEIVER)
+  const framed = await startReceiver(FRAME_RECEIVER)
+  const runs: { transport: string; gap_ms: number; cpu_us_per_exchange: number }[] = []
+  try {
+    for (const gap of gaps) {
+      for (const [transport, open] of [['undici-http', () => undiciExchange(http.port, body)], ['tcp-frame', () => frameExchange(framed.port, body)]] as const) {
+        const ex = await open()
+        const us = await measure(exchanges, gap, ex.run)
+        await ex.close()
+        runs.push({ transport, gap_ms: gap, cpu_us_per_exchange: us })
+        console.log(`${transport.padEnd(12)} gap ${gap} ms: ${us} µs of sender CPU per exchange`)
+      }
+    }
+  } finally {
+    http.child.kill()
+    framed.child.kill()
+  }
+  const ratios = gaps.map((gap) => {
+    const cost = (t: string): number => runs.find((r) => r.transport === t && r.gap_ms === gap)?.cpu_us_per_exchange ?? NaN
+    return { gap_ms: gap, undici_over_frame: Math.round((100 * cost('undici-http')) / cost('tcp-frame')) / 100 }
+  })
+  for (const r of ratios) console.log(`gap ${r.gap_ms} ms: an undici request costs ${r.undici_over_frame}x a framed exchange`)
+  writeJson(out, { machine: machineInfo(), load_avg: loadAvg(), exchanges, bytes: body.length, runs, ratios })
+  console.log(`wrote ${path.relative(process.cwd(), out)}`)
+}
+
+await main()
