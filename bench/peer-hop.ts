@@ -12,7 +12,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { Pool } from 'undici'
 import { Args } from './lib/args.js'
-import { loadAvg, machineInfo, RESULTS_DIR, writeJson } from './lib/procs.js'
+import { loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
 
 // Receivers: answer each request (or frame) with a few bytes, like a follower's append response.
 const HTTP_RECEIVER = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')) })
@@ -31,21 +31,25 @@ async function startReceiver(code: string): Promise<{ port: number; child: Child
   return { port, child }
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/** One way of sending a batch and awaiting its answer. */
+interface Exchange {
+  readonly run: () => Promise<void>
+  readonly close: () => Promise<void>
+}
 
 /** Microseconds of this process's CPU per exchange. */
 async function measure(exchanges: number, gapMs: number, exchange: () => Promise<void>): Promise<number> {
   for (let i = 0; i < 200; i++) await exchange() // warm-up: JIT, connection
   const start = process.cpuUsage()
   for (let i = 0; i < exchanges; i++) {
-    if (gapMs > 0) await pause(gapMs)
+    if (gapMs > 0) await sleep(gapMs)
     await exchange()
   }
   const used = process.cpuUsage(start)
   return Math.round((used.user + used.system) / exchanges)
 }
 
-async function undiciExchange(port: number, body: string): Promise<{ run: () => Promise<void>; close: () => Promise<void> }> {
+async function undiciExchange(port: number, body: string): Promise<Exchange> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1 })
   const headers = { 'content-type': 'text/plain', 'x-cluster-secret': 'bench', 'x-raft-from': 'node-1' }
   return {
@@ -57,7 +61,7 @@ async function undiciExchange(port: number, body: string): Promise<{ run: () => 
   }
 }
 
-async function frameExchange(port: number, body: string): Promise<{ run: () => Promise<void>; close: () => Promise<void> }> {
+async function frameExchange(port: number, body: string): Promise<Exchange> {
   const socket = net.connect(port, '127.0.0.1')
   await new Promise((r) => socket.once('connect', r))
   socket.setNoDelay(true)

@@ -82,7 +82,7 @@ export class PeerLink {
   constructor(private readonly opts: PeerLinkOptions) {
     const origin = originOf(opts.peer)
     this.origin = origin
-    // One connection, pipelined: batches reach the peer in the order they were queued.
+    // One connection (pipelined when more than one batch may be in flight): batches reach the peer in the order they were queued.
     this.raftPool = new Pool(origin, {
       connections: 1,
       pipelining: opts.maxInFlightBatches,
