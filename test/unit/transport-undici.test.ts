@@ -1,6 +1,6 @@
 // Real sockets on 127.0.0.1: peer apps listening on port 0, UndiciTransports between them.
 import t, { type Test } from 'tap'
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { setImmediate as nextMacrotask, setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import type { FastifyInstance } from 'fastify'
@@ -56,13 +56,20 @@ function startTransport(t: Test, opts: Partial<UndiciTransportOptions> & Pick<Un
   return transport
 }
 
-/** A port nothing listens on: bind, note the port, close. */
+/**
+ * A port nothing listens on. Port 1 rather than a freed ephemeral port: test
+ * files run in parallel, and a port freed by one may be bound by another (or
+ * become this connection's own source port) before the test connects.
+ */
 async function deadAddress(id: string): Promise<PeerAddress> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return { id, host: '127.0.0.1', port }
+  const address = { id, host: '127.0.0.1', port: 1 }
+  const refused = await new Promise<boolean>((resolve) => {
+    const socket = connect(address.port, address.host)
+    socket.once('connect', () => { socket.destroy(); resolve(false) })
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'))
+  })
+  if (!refused) throw new Error(`precondition: ${address.host}:${address.port} must refuse connections`)
+  return address
 }
 
 /** Accepts connections and never answers: a hung or partitioned peer. */
