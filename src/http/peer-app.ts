@@ -1,21 +1,24 @@
 // The peer-facing fastify app, served on RAFT_PORT only (DESIGN §6). Built
 // here, listened on by the node, tested with inject().
+import type { ServerResponse } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { isRateLimiterError } from '../errors.js'
 import type { Message } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { clusterSecretMatcher } from '../transport/cluster-secret.js'
 import { decodeForwardRequest, encodeForwardResponse } from '../transport/forward-codec.js'
-import { decodeMessageBatch, encodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from '../transport/message-codec.js'
+import { EMPTY_FRAME, FrameReader } from '../transport/frame-codec.js'
+import { decodeMessageBatch } from '../transport/message-codec.js'
 import {
   DEFAULT_PEER_BODY_LIMIT,
   FROM_HEADER,
+  KEEPALIVE_HEADER,
   RAFT_FORWARD_PATH,
-  RAFT_MESSAGES_PATH,
   RAFT_SNAPSHOT_PATH,
-  REPLIES_HEADER,
+  RAFT_STREAM_PATH,
   SECRET_HEADER,
   SNAPSHOT_CONTENT_TYPE,
+  STREAM_CONTENT_TYPE,
 } from '../transport/peer-protocol.js'
 import { parseChunkHeader, SnapshotAssembler } from '../transport/snapshot-chunks.js'
 import type { ForwardOutcome } from '../transport/port.js'
@@ -24,14 +27,10 @@ export interface PeerAppOptions {
   readonly secret: string
   /** Called with every valid batch; must not block. */
   onMessages(msgs: Message[]): void
-  /**
-   * Holds the request of a batch from `from` (a sender that reads replies from
-   * the response): resolves with the messages to answer with. Without it, or
-   * when it returns null, the batch is acknowledged at once with 204.
-   */
-  holdReply?(from: string): Promise<Message[]> | null
   onForward(inputs: IncrementInput[]): Promise<ForwardOutcome[]>
   readonly logger?: boolean | object
+  /** Where a broken message stream is reported (the peer app's own logger is off by default). */
+  readonly onStreamError?: (from: string, err: unknown) => void
   readonly bodyLimit?: number
   /** Largest snapshot image accepted from a leader. */
   readonly maxSnapshotBytes?: number
@@ -39,6 +38,12 @@ export interface PeerAppOptions {
 
 /** Default cap on a received snapshot image: just under V8's longest string (the image is decoded as one). */
 export const DEFAULT_MAX_SNAPSHOT_BYTES = 500 * 1024 * 1024
+
+/** The sender's keepalive interval, kept within sane bounds whatever it asked for. */
+function keepaliveOf(header: string | string[] | undefined): number {
+  const ms = Number(header)
+  return Number.isFinite(ms) ? Math.min(Math.max(Math.floor(ms), 10), 60_000) : 250
+}
 
 export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
   const isClusterSecret = clusterSecretMatcher(opts.secret)
@@ -71,29 +76,48 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
     return reply.code(500).send({ error: 'INTERNAL' })
   })
 
-  // Raft batches get the raw body: the message codec parses and validates in one pass.
-  // No async step before onMessages: batches pipelined on one connection then reach it in send order.
+  // Raft messages: each peer keeps one request open and streams frames in its
+  // body. Frames are handed over as they arrive, in the order sent; a frame
+  // that is too large or does not decode breaks the stream (its sender
+  // reopens one), since nothing after it can be trusted.
+  const streams = new Set<ServerResponse>()
+  const frameLimit = opts.bodyLimit ?? DEFAULT_PEER_BODY_LIMIT
   app.register(async (scope) => {
-    // Only the codec's content type: anything else is 415, not fed to the decoder.
     scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser(MESSAGE_BATCH_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body))
-    scope.post(RAFT_MESSAGES_PATH, (request, reply) => {
-      const messages = decodeMessageBatch(typeof request.body === 'string' ? request.body : '')
-      opts.onMessages(messages)
-      // Held after the hand-over (answers are made in a later pass, never inside
-      // onMessages), so a batch that throws there leaves no request held.
-      const from = request.headers[FROM_HEADER]
-      const held = request.headers[REPLIES_HEADER] === '1' && typeof from === 'string' ? (opts.holdReply?.(from) ?? null) : null
-      if (held === null) {
-        // Acknowledges receipt only; replies travel back as Raft messages of their own.
-        void reply.code(204).send()
-        return
-      }
-      void held.then((replies) => {
-        if (replies.length === 0) void reply.code(204).send()
-        else void reply.code(200).type(MESSAGE_BATCH_CONTENT_TYPE).send(encodeMessageBatch(replies))
+    // The body is not read here: the handler consumes it as it arrives.
+    scope.addContentTypeParser(STREAM_CONTENT_TYPE, (_request, payload, done) => done(null, payload))
+    scope.post(RAFT_STREAM_PATH, (request, reply) => {
+      const from = String(request.headers[FROM_HEADER] ?? 'unknown')
+      const keepaliveMs = keepaliveOf(request.headers[KEEPALIVE_HEADER])
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, { 'content-type': STREAM_CONTENT_TYPE })
+      res.flushHeaders()
+      streams.add(res)
+      const keepalive = setInterval(() => res.write(EMPTY_FRAME), keepaliveMs)
+      keepalive.unref()
+      const reader = new FrameReader(frameLimit)
+      const req = request.raw
+      req.on('data', (chunk: Buffer) => {
+        try {
+          for (const payload of reader.push(chunk)) opts.onMessages(decodeMessageBatch(payload))
+        } catch (err) {
+          opts.onStreamError?.(from, err)
+          req.removeAllListeners('data')
+          res.destroy()
+        }
+      })
+      req.on('end', () => res.end())
+      res.on('close', () => {
+        clearInterval(keepalive)
+        streams.delete(res)
       })
     })
+  })
+  // Open streams never end on their own: close them, or app.close() would wait for them.
+  app.addHook('preClose', (done) => {
+    for (const res of streams) res.destroy()
+    done()
   })
 
   // InstallSnapshot chunks: the whole message reaches the core only once complete.

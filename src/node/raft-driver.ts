@@ -31,11 +31,6 @@ export interface DriverHooks {
   snapshotLines(): AsyncIterable<string> & { close(): void }
   /** How many records the state machine holds; a snapshot is taken only once the log outgrows it. */
   stateEntries(): number
-  /**
-   * A processing pass ended with no write in flight and nothing left to do:
-   * whatever this node had to say in answer to what it received is said.
-   */
-  onIdle?(): void
   /** Snapshot events worth a log line: taken locally, sent to a follower, or failed to send. */
   onSnapshotEvent?(event: SnapshotEvent): void
   /**
@@ -156,17 +151,13 @@ export class RaftDriver {
       this.deliver(this.core.ready({ withWrites: false }))
       return
     }
-    if (!this.core.hasReady()) {
-      this.hooks.onIdle?.()
-      return
-    }
+    if (!this.core.hasReady()) return
     const rd = this.core.ready()
     this.deliver(rd)
     if (rd.hardState === null && rd.entries.length === 0 && rd.snapshot === null) {
       // Every earlier write has completed, so persisted messages may go now.
       if (rd.persistedMessages.length > 0) this.sendMessages(rd.persistedMessages)
       this.core.advance(rd)
-      if (!this.core.hasReady()) this.hooks.onIdle?.()
       return
     }
     this.writing = true

@@ -112,7 +112,6 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
         watchRejoin()
       },
       beforeReady: () => node.beforeReady(),
-      onIdle: () => transport.releaseIdle(),
       onRestore: (snapshot) => node.onRestore(snapshot),
       snapshotLines: () => node.snapshotLines(),
       stateEntries: () => node.stateEntries(),
@@ -133,14 +132,13 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     },
   })
   node.attach(driver)
-  transport.setReceiver((msgs) => driver.receive(msgs))
   // The core starts after the snapshot; the state machine must start from it too.
   if (loaded.snapshot !== null) node.onRestore(loaded.snapshot)
 
   const peerApp = buildPeerApp({
     secret: config.clusterSecret,
     onMessages: (msgs) => driver.receive(msgs),
-    holdReply: (from) => transport.holdReply(from),
+    onStreamError: (from, err) => logger.warn({ from, err }, 'broke a malformed peer message stream'),
     onForward: (inputs) => node.handleForward(inputs),
   })
   const publicApp = buildPublicApp(node, {

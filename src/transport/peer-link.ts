@@ -1,14 +1,16 @@
-// Everything this node keeps for talking to one peer: its outgoing Raft
-// message queue, the undici pools, and whether it answered lately.
+// Everything this node keeps for talking to one peer: the Raft messages
+// queued this turn, the stream they leave on, the pool for forwarded
+// increments, and whether the peer answered lately.
 import { Pool } from 'undici'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import type { Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { decodeErrorCode, decodeForwardResponse, encodeForwardRequest, MAX_FORWARD_BATCH } from './forward-codec.js'
-import { HeldReplies, type HeldRepliesStats } from './held-replies.js'
-import { decodeMessageBatch, encodeMessageBatch, MESSAGE_BATCH_CONTENT_TYPE } from './message-codec.js'
-import { FROM_HEADER, RAFT_FORWARD_PATH, RAFT_MESSAGES_PATH, REPLIES_HEADER, SECRET_HEADER } from './peer-protocol.js'
-import { Outbox, type OutboxStats } from './outbox.js'
+import { describeError } from './describe-error.js'
+import { encodeFrame } from './frame-codec.js'
+import { encodeMessageBatch } from './message-codec.js'
+import { MessageStream, type MessageStreamStats } from './message-stream.js'
+import { FROM_HEADER, KEEPALIVE_HEADER, RAFT_FORWARD_PATH, SECRET_HEADER, STREAM_CONTENT_TYPE } from './peer-protocol.js'
 import type { ForwardOutcome, PeerAddress } from './port.js'
 
 /** The subset of a pino / fastify logger the transport uses. */
@@ -23,33 +25,23 @@ export interface PeerLinkOptions {
   readonly secret: string
   readonly timeoutMs: number
   readonly forwardTimeoutMs: number
-  readonly maxQueuedMessages: number
-  readonly maxInFlightBatches: number
+  /** Bytes of message frames buffered for the peer; beyond it new batches are dropped. */
+  readonly maxBufferedBytes: number
   readonly maxBatchMessages: number
   readonly forwardConnections: number
   readonly logger: TransportLogger | undefined
-  /** Messages the peer sent back in the response to one of our batches. */
-  readonly receive: (messages: Message[]) => void
 }
 
-export interface PeerLinkStats extends OutboxStats {
-  /** false from the first failed batch until one gets through again. */
+export interface PeerLinkStats extends MessageStreamStats {
+  /** false from the first failed stream until one opens again. */
   readonly reachable: boolean
-  /** Our messages that rode back in responses to the peer's requests. */
-  readonly replies: HeldRepliesStats
+  /** Messages waiting for the end of this turn, when they leave as one batch. */
+  readonly queued: number
 }
 
 export function originOf({ host, port }: PeerAddress): string {
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
   return `http://${bracketed}:${port}`
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    return typeof code === 'string' ? `${code}: ${err.message}` : `${err.name}: ${err.message}`
-  }
-  return String(err)
 }
 
 /**
@@ -66,13 +58,13 @@ function unreachableCode(err: unknown): ErrorCode {
 }
 
 export class PeerLink {
-  private readonly outbox: Outbox<Message>
-  private readonly replies: HeldReplies<Message>
+  private queue: Message[] = []
+  private flushScheduled = false
+  private readonly stream: MessageStream
   // Two pools so forwarded increments, which wait for a commit on the leader,
-  // can never hold the connection that must carry the replies that commit them.
+  // can never queue behind the message stream that must carry what commits them.
   private readonly raftPool: Pool
   private readonly forwardPool: Pool
-  private readonly messageHeaders: Record<string, string>
   private readonly forwardHeaders: Record<string, string>
   private reachable = true
   private closed = false
@@ -82,10 +74,10 @@ export class PeerLink {
   constructor(private readonly opts: PeerLinkOptions) {
     const origin = originOf(opts.peer)
     this.origin = origin
-    // One connection (pipelined when more than one batch may be in flight): batches reach the peer in the order they were queued.
+    // The receiver writes a keepalive a few times per timeout, so a silent peer fails the stream at the timeout.
+    const keepaliveMs = Math.max(1, Math.floor(opts.timeoutMs / 4))
     this.raftPool = new Pool(origin, {
       connections: 1,
-      pipelining: opts.maxInFlightBatches,
       connect: { timeout: opts.timeoutMs },
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
@@ -97,39 +89,25 @@ export class PeerLink {
       bodyTimeout: opts.forwardTimeoutMs,
     })
     const auth = { [SECRET_HEADER]: opts.secret, [FROM_HEADER]: opts.self }
-    // REPLIES_HEADER: the peer may answer with its messages to us in the response body.
-    this.messageHeaders = { ...auth, 'content-type': MESSAGE_BATCH_CONTENT_TYPE, [REPLIES_HEADER]: '1' }
     this.forwardHeaders = { ...auth, 'content-type': 'application/json' }
-    this.outbox = new Outbox({
-      maxQueued: opts.maxQueuedMessages,
-      maxInFlight: opts.maxInFlightBatches,
-      maxBatch: opts.maxBatchMessages,
-      post: (batch) => this.postBatch(batch),
+    this.stream = new MessageStream({
+      pool: this.raftPool,
+      headers: { ...auth, 'content-type': STREAM_CONTENT_TYPE, [KEEPALIVE_HEADER]: String(keepaliveMs) },
+      maxBufferedBytes: opts.maxBufferedBytes,
+      // Peers send every tick; a refused connection is retried a few times per timeout, not per tick.
+      retryMs: keepaliveMs,
+      onHealth: (ok, reason) => this.noteHealth(ok, reason),
     })
-    this.replies = new HeldReplies<Message>()
   }
 
   send(message: Message): void {
-    if (!this.replies.offer(message)) this.outbox.enqueue(message)
-  }
-
-  /**
-   * A batch from this peer arrived: keep its request open so our next
-   * messages to the peer ride back in the response. Resolves with them, or
-   * with nothing once released (releaseIdle, releaseOlderThan, close).
-   */
-  holdReply(): Promise<Message[]> {
-    if (this.closed) return Promise.resolve([])
-    return this.replies.hold()
-  }
-
-  /** This node has nothing more to say for now: answer held requests that carry nothing. */
-  releaseIdle(): void {
-    this.replies.releaseIdle()
-  }
-
-  releaseOlderThan(ms: number): void {
-    this.replies.releaseOlderThan(ms)
+    if (this.closed) return
+    this.queue.push(message)
+    // At the end of this turn, so every send() of one burst shares a frame.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      queueMicrotask(this.flush)
+    }
   }
 
   async forward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
@@ -140,51 +118,35 @@ export class PeerLink {
   }
 
   stats(): PeerLinkStats {
-    return { ...this.outbox.stats(), reachable: this.reachable, replies: this.replies.stats() }
+    return { ...this.stream.stats(), reachable: this.reachable, queued: this.queue.length }
   }
 
+  /** Drops what is queued and the stream; requests in flight fail. */
   async close(): Promise<void> {
     this.closed = true
-    this.replies.releaseIdle()
-    this.outbox.close()
+    this.queue = []
+    this.stream.close(true)
     await Promise.all([this.raftPool.destroy(), this.forwardPool.destroy()])
   }
 
   /**
-   * The peer left the membership: send nothing new, but let requests already
-   * on the wire finish (a forwarded increment there has an answer coming).
+   * The peer left the membership: send nothing new, but let what is on the
+   * wire finish (a forwarded increment there has an answer coming).
    */
   async retire(): Promise<void> {
     this.closed = true
-    this.replies.releaseIdle()
-    this.outbox.close()
+    this.queue = []
+    this.stream.close(false)
     await Promise.all([this.raftPool.close(), this.forwardPool.close()])
   }
 
-  private async postBatch(batch: Message[]): Promise<boolean> {
-    try {
-      const { statusCode, body } = await this.raftPool.request({
-        method: 'POST',
-        path: RAFT_MESSAGES_PATH,
-        headers: this.messageHeaders,
-        body: encodeMessageBatch(batch),
-        // Lets undici pipeline batches on the one connection. After a dropped
-        // connection it may re-send a later batch; Raft tolerates duplicates.
-        idempotent: true,
-        blocking: false,
-      })
-      if (statusCode === 200) {
-        const replies = decodeMessageBatch(await body.text())
-        if (replies.length > 0 && !this.closed) this.opts.receive(replies)
-      } else {
-        await body.dump() // a body left unread would pin the connection
-      }
-      const ok = statusCode >= 200 && statusCode < 300
-      this.noteHealth(ok, ok ? '' : `HTTP ${statusCode}`)
-      return ok
-    } catch (err) {
-      this.noteHealth(false, describe(err))
-      return false
+  private readonly flush = (): void => {
+    this.flushScheduled = false
+    const queue = this.queue
+    this.queue = []
+    for (let i = 0; i < queue.length; i += this.opts.maxBatchMessages) {
+      const batch = queue.length <= this.opts.maxBatchMessages ? queue : queue.slice(i, i + this.opts.maxBatchMessages)
+      this.stream.write(encodeFrame(encodeMessageBatch(batch)), batch.length)
     }
   }
 
@@ -207,7 +169,7 @@ export class PeerLink {
       text = await res.body.text()
     } catch (err) {
       const code = unreachableCode(err)
-      throw new RateLimiterError(code, `forward to ${peer} failed: ${describe(err)}`, { neverSent: code === 'NO_LEADER' })
+      throw new RateLimiterError(code, `forward to ${peer} failed: ${describeError(err)}`, { neverSent: code === 'NO_LEADER' })
     }
     if (statusCode === 200) return decodeForwardResponse(text, inputs.length)
     const code = decodeErrorCode(text)

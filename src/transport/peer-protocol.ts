@@ -1,6 +1,10 @@
 // Names both ends of the peer protocol must agree on (the undici client and the peer fastify app).
 
-export const RAFT_MESSAGES_PATH = '/raft/messages'
+/** Raft messages: one long-lived request per sending peer, its body a sequence of frames (frame-codec.ts). */
+export const RAFT_STREAM_PATH = '/raft/stream'
+export const STREAM_CONTENT_TYPE = 'application/x-raft-frames'
+/** On a stream request: how often the receiver writes a keepalive frame back, in ms. */
+export const KEEPALIVE_HEADER = 'x-raft-keepalive-ms'
 export const RAFT_FORWARD_PATH = '/raft/forward'
 
 /** Shared cluster secret; a request without the right one changes nothing (DESIGN §6). */
@@ -8,14 +12,7 @@ export const SECRET_HEADER = 'x-cluster-secret'
 /** Sender's node id: for logs and diagnostics, never trusted for authentication. */
 export const FROM_HEADER = 'x-raft-from'
 
-/**
- * On a message batch: the sender reads messages from a 200 response's body,
- * so the receiver may hold the request open and answer with its replies.
- * Without it (an older sender) the receiver acknowledges at once with 204.
- */
-export const REPLIES_HEADER = 'x-raft-replies'
-
-/** Big enough for a large AppendEntries batch; the receiver enforces it. */
+/** Big enough for a large AppendEntries batch (one frame, or one request); the receiver enforces it. */
 export const DEFAULT_PEER_BODY_LIMIT = 64 * 1024 * 1024
 
 /** InstallSnapshot, one chunk per request (snapshot-chunks.ts). */

@@ -1,5 +1,6 @@
 // The Transport port over HTTP/1.1 keep-alive with undici (DESIGN §6): routes
-// each message to its peer's link; the links do the batching and the I/O.
+// each message to its peer's link; the links batch them per turn and stream
+// them to the peer, which answers over its own stream to us.
 import { RateLimiterError } from '../errors.js'
 import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
@@ -15,19 +16,12 @@ export interface UndiciTransportOptions {
   /** May include this node itself (CLUSTERS lists every member); it is skipped. */
   readonly peers: readonly PeerAddress[]
   readonly secret: string
-  /** Connect, headers and body timeout of one message batch. */
+  /** Connect and header timeout of a message stream; a stream silent this long fails and reopens. */
   readonly timeoutMs: number
   /** Whole deadline of one forward; defaults to timeoutMs. Should cover the leader's commit time. */
   readonly forwardTimeoutMs?: number
-  /** Per peer; beyond it the oldest queued messages are dropped. */
-  readonly maxQueuedMessages?: number
-  /**
-   * Per peer message batches on the wire at once. One by default: the peer
-   * holds a batch until its reply (after its fsync) is ready, so what queues
-   * meanwhile leaves as one larger batch, and on a shared host fewer peer
-   * requests leave more CPU for the rest (see the README's benchmark notes).
-   */
-  readonly maxInFlightBatches?: number
+  /** Per peer bytes of message frames not yet taken by the socket; beyond it new batches are dropped. */
+  readonly maxBufferedBytes?: number
   readonly maxBatchMessages?: number
   /** Per peer connections for forwarded increments. */
   readonly forwardConnections?: number
@@ -52,9 +46,6 @@ export class UndiciTransport implements Transport {
   private readonly snapshotSenders = new Map<NodeId, SnapshotSender>()
   private unroutableMessages = 0
   private closed = false
-  private receiver: ((messages: Message[]) => void) | null = null
-  /** Releases requests held too long for lack of anything to say (see HeldReplies). */
-  private readonly sweep: NodeJS.Timeout
 
   private readonly self: NodeId
   private readonly shared: Omit<PeerLinkOptions, 'peer'>
@@ -72,12 +63,10 @@ export class UndiciTransport implements Transport {
       secret: opts.secret,
       timeoutMs,
       forwardTimeoutMs: positiveInt('forwardTimeoutMs', opts.forwardTimeoutMs ?? timeoutMs),
-      maxQueuedMessages: positiveInt('maxQueuedMessages', opts.maxQueuedMessages ?? 10_000),
-      maxInFlightBatches: positiveInt('maxInFlightBatches', opts.maxInFlightBatches ?? 1),
+      maxBufferedBytes: positiveInt('maxBufferedBytes', opts.maxBufferedBytes ?? 16 * 1024 * 1024),
       maxBatchMessages: positiveInt('maxBatchMessages', opts.maxBatchMessages ?? 1_000),
       forwardConnections: positiveInt('forwardConnections', opts.forwardConnections ?? 4),
       logger: opts.logger,
-      receive: (messages) => this.receiver?.(messages),
     }
     const seen = new Set<NodeId>()
     for (const peer of opts.peers) {
@@ -85,30 +74,6 @@ export class UndiciTransport implements Transport {
       seen.add(peer.id)
     }
     this.setPeers(opts.peers)
-    // A held request is answered within half the sender's timeout, whatever happens here.
-    const holdMs = Math.max(1, Math.floor(timeoutMs / 4))
-    this.sweep = setInterval(() => {
-      for (const link of this.links.values()) link.releaseOlderThan(holdMs)
-    }, holdMs)
-    this.sweep.unref()
-  }
-
-  /** Where messages that peers send back in response bodies go (the driver's receive). */
-  setReceiver(receive: (messages: Message[]) => void): void {
-    this.receiver = receive
-  }
-
-  /**
-   * A message batch from `from` arrived: resolves with what to answer it with
-   * (our next messages to `from`, or none). Null when `from` is not a peer.
-   */
-  holdReply(from: NodeId): Promise<Message[]> | null {
-    return this.links.get(from)?.holdReply() ?? null
-  }
-
-  /** This node has nothing more to say for now: held requests are answered empty. */
-  releaseIdle(): void {
-    for (const link of this.links.values()) link.releaseIdle()
   }
 
   setPeers(peers: readonly PeerAddress[]): void {
@@ -118,7 +83,7 @@ export class UndiciTransport implements Transport {
       const next = wanted.get(id)
       if (next !== undefined && originOf(next) === link.origin) continue
       // Gone, or moved to another address: what was queued for the old one is
-      // dropped; what is on the wire still gets its answer.
+      // dropped; what is on the wire still arrives.
       this.links.delete(id)
       void link.retire()
       const sender = this.snapshotSenders.get(id)
@@ -174,7 +139,6 @@ export class UndiciTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    clearInterval(this.sweep)
     await Promise.all([
       ...[...this.links.values()].map((link) => link.close()),
       ...[...this.snapshotSenders.values()].map((s) => s.close()),

@@ -11,6 +11,7 @@ import type { IncrementInput, RateDecision } from '../../src/service.js'
 import { neverSent, UNKNOWN_PEER, type ForwardOutcome, type PeerAddress } from '../../src/transport/port.js'
 import { UndiciTransport, type UndiciTransportOptions } from '../../src/transport/undici-transport.js'
 import { numbered, oneOfEachMessage } from './transport-fixtures.js'
+import { encodeFrame } from '../../src/transport/frame-codec.js'
 
 const SECRET = 'cluster-secret-for-tests'
 const decision: RateDecision = { result: true, remaining: 9, limit: 10, refill: 10, windowSec: 1, resetSec: 1, retryAfterSec: 0 }
@@ -26,11 +27,13 @@ interface PeerNode {
 
 interface PeerSetup {
   readonly onForward?: (inputs: IncrementInput[]) => Promise<ForwardOutcome[]>
-  /** Runs before listen, e.g. to add a hook that slows the peer down. */
+  /** Runs before listen, e.g. to add a hook that watches requests. */
   readonly configure?: (app: FastifyInstance) => void
+  /** 0 (any free port) unless a test restarts a peer where it was. */
+  readonly port?: number
 }
 
-async function startPeer(t: Test, id: string, { onForward, configure }: PeerSetup = {}): Promise<PeerNode> {
+async function startPeer(t: Test, id: string, { onForward, configure, port: wanted = 0 }: PeerSetup = {}): Promise<PeerNode> {
   const batches: Message[][] = []
   const forwarded: IncrementInput[][] = []
   const app = buildPeerApp({
@@ -44,7 +47,7 @@ async function startPeer(t: Test, id: string, { onForward, configure }: PeerSetu
       }),
   })
   configure?.(app)
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port: wanted })
   t.teardown(() => app.close())
   const { port } = app.server.address() as AddressInfo
   return { app, address: { id, host: '127.0.0.1', port }, batches, forwarded, received: () => batches.flat() }
@@ -101,13 +104,13 @@ t.test('messages arrive in both directions, batched, in order', async (t) => {
   const fromA = startTransport(t, { self: 'node-1', peers: [a.address, b.address] })
   const fromB = startTransport(t, { self: 'node-2', peers: [a.address, b.address] })
 
-  // Many send() calls in one tick: one request.
+  // Many send() calls in one tick: one frame.
   for (let i = 0; i < 200; i++) fromA.send([numbered(i, 'node-1', 'node-2')])
   await until('the burst', () => b.received().length === 200)
-  t.equal(b.batches.length, 1, 'one burst, one request')
+  t.equal(b.batches.length, 1, 'one burst, one frame')
   t.strictSame(b.received().map((m) => (m.type === 'heartbeat' ? m.readSeq : -1)), [...Array(200).keys()])
 
-  // Sends spread over many ticks with two batches pipelined: still in order, still batched.
+  // Sends spread over many ticks: still in order, one frame per tick.
   b.batches.length = 0
   for (let i = 0; i < 1_000; i++) {
     fromA.send([numbered(i, 'node-1', 'node-2')])
@@ -115,7 +118,7 @@ t.test('messages arrive in both directions, batched, in order', async (t) => {
   }
   await until('the spread sends', () => b.received().length === 1_000)
   t.strictSame(b.received().map((m) => (m.type === 'heartbeat' ? m.readSeq : -1)), [...Array(1_000).keys()], 'order preserved')
-  t.ok(b.batches.length <= 1_000 / 5 + 1, `sends of one tick share a request: ${b.batches.length} requests for 200 ticks`)
+  t.ok(b.batches.length <= 1_000 / 5 + 1, `sends of one tick share a frame: ${b.batches.length} frames for 200 ticks`)
 
   // Every message type crosses the wire intact, and the other way round.
   const all = oneOfEachMessage('node-2', 'node-1')
@@ -123,35 +126,49 @@ t.test('messages arrive in both directions, batched, in order', async (t) => {
   await until('the reverse direction', () => a.received().length === all.length)
   t.strictSame(a.received(), all)
 
-  t.match(fromA.stats().peers['node-2'], { sentMessages: 1_200, failedBatches: 0, droppedMessages: 0, reachable: true })
+  t.match(fromA.stats().peers['node-2'], { sentMessages: 1_200, droppedMessages: 0, streamsOpened: 1, reachable: true })
   t.equal(fromA.stats().peers['node-1'], undefined, 'no link to itself')
 })
 
-t.test('while a slow peer holds the in-flight requests, messages accumulate into few batches', async (t) => {
-  const ports = new Set<number | undefined>()
-  let concurrent = 0
-  let maxConcurrent = 0
+t.test('one stream per peer: a long-lived request whose frames keep their order', async (t) => {
+  const streams: (number | undefined)[] = []
   const b = await startPeer(t, 'node-2', {
-    configure: (app) =>
-      app.addHook('preHandler', async (request) => {
-        ports.add(request.socket.remotePort)
-        maxConcurrent = Math.max(maxConcurrent, ++concurrent)
-        await sleep(20)
-        concurrent--
-      }),
+    configure: (app) => app.addHook('onRequest', async (request) => void streams.push(request.socket.remotePort)),
   })
-  // Two in flight (the default is one) to show pipelined batches keep their order.
-  const transport = startTransport(t, { self: 'node-1', peers: [b.address], maxInFlightBatches: 2 })
+  const transport = startTransport(t, { self: 'node-1', peers: [b.address], timeoutMs: 200 })
   for (let i = 0; i < 1_000; i++) {
     transport.send([numbered(i, 'node-1', 'node-2')])
     if (i % 5 === 0) await nextMacrotask()
   }
   await until('delivery', () => b.received().length === 1_000)
   t.strictSame(b.received().map((m) => (m.type === 'heartbeat' ? m.readSeq : -1)), [...Array(1_000).keys()], 'order preserved')
-  t.ok(b.batches.length <= 20, `${b.batches.length} requests for 200 sending ticks`)
-  // Pipelining on one connection is what keeps batches in send order on the wire.
-  t.equal(ports.size, 1, 'all batches share one connection')
-  t.equal(maxConcurrent, 2, 'two batches in flight at once')
+  // Idle for longer than the timeout: the receiver's keepalives keep the stream open.
+  await sleep(500)
+  transport.send([numbered(1_000, 'node-1', 'node-2')])
+  await until('delivery after a pause', () => b.received().length === 1_001)
+  t.equal(streams.length, 1, 'one request carried every frame')
+  t.match(transport.stats().peers['node-2'], { streamsOpened: 1, bufferedBytes: 0, reachable: true })
+})
+
+t.test('a stream that breaks is reopened, and what follows arrives', async (t) => {
+  const b = await startPeer(t, 'node-2')
+  const { port } = b.address
+  const warnings: object[] = []
+  const logger = { info: () => {}, warn: (obj: object) => void warnings.push(obj) }
+  const transport = startTransport(t, { self: 'node-1', peers: [b.address], timeoutMs: 200, logger })
+  transport.send([numbered(1, 'node-1', 'node-2')])
+  await until('first delivery', () => b.received().length === 1)
+
+  await b.app.close() // ends the open stream too (preClose)
+  await until('the broken stream to be noticed', () => transport.stats().peers['node-2']?.reachable === false)
+  const again = await startPeer(t, 'node-2', { port })
+  for (let i = 2; again.received().length === 0; i++) {
+    transport.send([numbered(i, 'node-1', 'node-2')])
+    await sleep(20)
+  }
+  t.equal(transport.stats().peers['node-2']?.reachable, true, 'reachable again')
+  t.ok((transport.stats().peers['node-2']?.streamsOpened ?? 0) >= 2, 'a new stream was opened')
+  t.equal(warnings.length, 1, 'the outage is logged once')
 })
 
 t.test('messages to unknown nodes are counted, not sent', async (t) => {
@@ -196,64 +213,69 @@ t.test('a wrong secret is refused with 401 and changes nothing', async (t) => {
   const logger = { info: () => {}, warn: (obj: object) => void warnings.push(obj) }
   const intruder = startTransport(t, { self: 'node-1', peers: [b.address], secret: 'not-the-secret', logger })
   for (let i = 0; i < 3; i++) {
-    intruder.send(oneOfEachMessage())
-    await until('a refused batch', () => intruder.stats().peers['node-2']?.failedBatches === i + 1)
+    // Each send after the retry pause opens a stream, which the peer refuses.
+    await until('a refused stream', () => {
+      intruder.send(oneOfEachMessage())
+      return intruder.stats().peers['node-2']?.streamsOpened === i + 1 && intruder.stats().peers['node-2']?.reachable === false
+    })
   }
+  await sleep(50)
   t.equal(b.batches.length, 0, 'onMessages never called')
-  t.match(intruder.stats().peers['node-2'], { sentBatches: 0, failedBatches: 3, reachable: false })
-  t.equal(warnings.length, 1, 'a refusing peer is logged once, not per batch')
+  t.match(intruder.stats().peers['node-2'], { reachable: false })
+  t.ok((intruder.stats().peers['node-2']?.droppedMessages ?? 0) > 0, 'messages sent while waiting to retry are dropped and counted')
+  t.equal(warnings.length, 1, 'a refusing peer is logged once, not per stream')
 
   await t.rejects(intruder.forward('node-2', [{ clientId: 'a', cost: 1 }]), { name: 'RateLimiterError', code: 'INTERNAL' })
   t.equal(b.forwarded.length, 0, 'onForward never called')
 
   const origin = `http://127.0.0.1:${b.address.port}`
-  const missing = await request(`${origin}/raft/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"v":1,"m":[]}' })
+  const missing = await request(`${origin}/raft/stream`, { method: 'POST', headers: { 'content-type': 'application/x-raft-frames' }, body: encodeFrame('{"v":1,"m":[]}') })
   t.equal(missing.statusCode, 401)
   t.strictSame(await missing.body.json(), { error: 'UNAUTHORIZED' })
   t.equal(b.batches.length, 0)
 })
 
-t.test('a malformed body is refused with 400', async (t) => {
-  const b = await startPeer(t, 'node-2')
-  const res = await request(`http://127.0.0.1:${b.address.port}/raft/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-cluster-secret': SECRET },
-    body: '{"v":1,"m":[[6,"node-1","node-2",1.5,0,0]]}',
-  })
-  t.equal(res.statusCode, 400)
-  t.equal(((await res.body.json()) as { error: string }).error, 'INVALID_PEER_MESSAGE')
-  t.equal(b.batches.length, 0)
-})
-
-t.test('a dead peer: send() never throws, failures are counted, the queue stays bounded', async (t) => {
+t.test('a dead peer: send() never throws, drops are counted, the outage is logged once', async (t) => {
   const dead = await deadAddress('node-3')
   const warnings: object[] = []
   const logger = { info: () => {}, warn: (obj: object) => void warnings.push(obj) }
-  const transport = startTransport(t, { self: 'node-1', peers: [dead], maxQueuedMessages: 50, logger })
+  const transport = startTransport(t, { self: 'node-1', peers: [dead], timeoutMs: 100, logger })
+  let sent = 0
   for (let tick = 0; tick < 20; tick++) {
     t.doesNotThrow(() => transport.send(Array.from({ length: 100 }, (_, i) => numbered(tick * 100 + i, 'node-1', 'node-3'))))
-    t.ok((transport.stats().peers['node-3']?.queued ?? Infinity) <= 50, 'bounded')
-    await nextMacrotask()
+    sent += 100
+    await sleep(5)
   }
-  await until('the in-flight batches to fail', () => transport.stats().peers['node-3']?.inFlight === 0 && transport.stats().peers['node-3']?.queued === 0)
+  await until('the stream to fail', () => transport.stats().peers['node-3']?.reachable === false)
   const stats = transport.stats().peers['node-3']
-  t.ok(stats !== undefined && stats.failedBatches > 0, 'failures counted')
-  t.ok(stats !== undefined && stats.droppedMessages >= 20 * 50, `oldest dropped: ${stats?.droppedMessages}`)
-  t.equal(stats?.sentBatches, 0)
-  t.equal(stats?.failedMessages! + stats?.droppedMessages!, 2_000, 'every message is accounted for')
+  t.ok(stats !== undefined && stats.droppedMessages > 0, `dropped while no stream is open: ${stats?.droppedMessages}`)
+  t.equal((stats?.sentMessages ?? 0) + (stats?.droppedMessages ?? 0), sent, 'every message is written to a stream or counted as dropped')
+  t.ok(stats !== undefined && stats.streamsOpened >= 1 && stats.streamsOpened <= 4, `retried a few times per timeout, not per tick: ${stats?.streamsOpened}`)
   t.equal(warnings.length, 1, 'logged once')
 })
 
 t.test('a hung peer does not hold up the others', async (t) => {
   const b = await startPeer(t, 'node-2')
   const hung = await blackhole(t, 'node-3')
-  const transport = startTransport(t, { self: 'node-1', peers: [b.address, hung], timeoutMs: 5_000 })
-  for (let i = 0; i < 50; i++) {
-    transport.send([numbered(i, 'node-1', 'node-3'), numbered(i, 'node-1', 'node-2')])
+  const maxBufferedBytes = 64 * 1024
+  const transport = startTransport(t, { self: 'node-1', peers: [b.address, hung], timeoutMs: 300, maxBufferedBytes })
+  // Big enough that the hung peer's socket buffers fill up and frames back up in the stream.
+  const bulky = (i: number, to: string): Message => ({
+    type: 'append', from: 'node-1', to, term: 1, prevIndex: i, prevTerm: 1, commit: 0,
+    entries: [{ index: i + 1, term: 1, kind: 'cmd', data: 'x'.repeat(20_000) }],
+  })
+  const started = Date.now()
+  let maxBuffered = 0
+  for (let i = 0; i < 400; i++) {
+    transport.send([bulky(i, 'node-3'), numbered(i, 'node-1', 'node-2')])
     await nextMacrotask()
+    maxBuffered = Math.max(maxBuffered, transport.stats().peers['node-3']?.bufferedBytes ?? 0)
   }
-  await until('delivery to the healthy peer', () => b.received().length === 50, 2_000)
-  t.match(transport.stats().peers['node-3'], { inFlight: 1, sentBatches: 0 }, 'the default window: one batch in flight')
+  await until('delivery to the healthy peer', () => b.received().length === 400, 2_000)
+  t.ok(Date.now() - started < 1_500, 'the healthy peer was never held up')
+  t.ok(maxBuffered <= maxBufferedBytes, `the hung peer's buffer stays bounded: ${maxBuffered} bytes at most`)
+  t.ok((transport.stats().peers['node-3']?.droppedMessages ?? 0) > 0, 'what does not fit is dropped')
+  await until('the silent stream to fail at the timeout', () => transport.stats().peers['node-3']?.reachable === false, 2_000)
 })
 
 t.test('forward: outcomes come back one per input, in order', async (t) => {
@@ -324,70 +346,4 @@ t.test('close() leaves no sockets behind', async (t) => {
   await until('sockets to close', () => countResources('TCPSocketWrap') === 0, 2_000).catch(() => {})
   t.equal(countResources('TCPSocketWrap'), 0, `no sockets left: ${process.getActiveResourcesInfo().join(', ')}`)
   await b.app.close()
-})
-
-/** A node's two halves wired like start-node: its peer app holds replies from its transport. */
-async function startWiredNode(
-  t: Test,
-  id: string,
-  port: number,
-  onMessages: (node: { transport: UndiciTransport; received: Message[][]; posted: Message[][] }, msgs: Message[]) => void,
-) {
-  const node = { transport: null as unknown as UndiciTransport, received: [] as Message[][], posted: [] as Message[][] }
-  const app = buildPeerApp({
-    secret: SECRET,
-    onMessages: (msgs) => {
-      node.posted.push(msgs)
-      onMessages(node, msgs)
-    },
-    holdReply: (from) => node.transport.holdReply(from),
-    onForward: async () => [],
-  })
-  await app.listen({ host: '127.0.0.1', port })
-  t.teardown(() => app.close())
-  return { node, address: { id, host: '127.0.0.1', port: (app.server.address() as AddressInfo).port } }
-}
-
-t.test('a reply rides back in the response to the batch it answers', async (t) => {
-  // B answers every message after a pause (its "fsync"); A only ever sends.
-  const b = await startWiredNode(t, 'node-2', 0, (node, msgs) => {
-    setTimeout(() => node.transport.send(msgs.map((m) => numbered(Number((m as { readSeq?: number }).readSeq ?? 0), 'node-2', 'node-1'))), 20)
-  })
-  const a = await startWiredNode(t, 'node-1', 0, () => t.fail('A is sent nothing of its own'))
-  a.node.transport = startTransport(t, { self: 'node-1', peers: [b.address] })
-  b.node.transport = startTransport(t, { self: 'node-2', peers: [a.address] })
-  a.node.transport.setReceiver((msgs) => a.node.received.push(msgs))
-
-  for (let i = 1; i <= 5; i++) a.node.transport.send([numbered(i)])
-  for (let i = 0; i < 200 && a.node.received.flat().length < 5; i++) await sleep(10)
-  t.same(
-    a.node.received.flat().map((m) => (m as { readSeq?: number }).readSeq),
-    [1, 2, 3, 4, 5],
-    'every reply arrived, in order',
-  )
-  t.same(a.node.posted, [], 'B never opened a request of its own to A')
-  const replies = b.node.transport.stats().peers['node-1']?.replies
-  t.ok(replies !== undefined && replies.repliedBatches >= 1 && replies.held === 0, 'B answered from held requests and holds none now')
-})
-
-t.test('a held request with nothing to carry is released when the node is idle, or by age', async (t) => {
-  const b = await startWiredNode(t, 'node-2', 0, () => {})
-  {
-    const a = startTransport(t, { self: 'node-1', peers: [b.address], timeoutMs: 400 })
-    b.node.transport = startTransport(t, { self: 'node-2', peers: [{ id: 'node-1', host: '127.0.0.1', port: 1 }], timeoutMs: 400 })
-    a.send([numbered(1)])
-    for (let i = 0; i < 100 && (b.node.transport.stats().peers['node-1']?.replies.held ?? 0) === 0; i++) await sleep(5)
-    t.equal(b.node.transport.stats().peers['node-1']?.replies.held, 1, 'held while B might still answer')
-    b.node.transport.releaseIdle()
-    for (let i = 0; i < 100 && a.stats().peers['node-2']?.sentBatches !== 1; i++) await sleep(5)
-    t.equal(a.stats().peers['node-2']?.sentBatches, 1, 'released empty: A counts the batch delivered')
-
-    // Nobody calls releaseIdle: the sweep answers within half of B's peer timeout.
-    const started = Date.now()
-    a.send([numbered(2)])
-    for (let i = 0; i < 200 && a.stats().peers['node-2']?.sentBatches !== 2; i++) await sleep(5)
-    t.equal(a.stats().peers['node-2']?.sentBatches, 2)
-    t.ok(Date.now() - started < 400, `answered before the sender's timeout (${Date.now() - started} ms)`)
-    t.equal(a.stats().peers['node-2']?.failedBatches, 0)
-  }
 })
