@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
+import { PassThrough } from 'node:stream'
 import { Pool } from 'undici'
 import { Args } from './lib/args.js'
 import { loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
@@ -20,6 +21,13 @@ const HTTP_RECEIVER = `require('node:http').createServer((req, res) => { req.res
 const FRAME_RECEIVER = `require('node:net').createServer((s) => { s.setNoDelay(true); let buf = Buffer.alloc(0)
   s.on('data', (d) => { buf = Buffer.concat([buf, d]); while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
     buf = buf.subarray(4 + buf.readUInt32BE(0)); s.write(Buffer.from([0, 0, 0, 2, 111, 107])) } }) })
+  .listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n') })`
+
+// One long-lived request: its body carries length-prefixed frames, and each
+// frame's answer comes back as a frame on the response body.
+const STREAM_RECEIVER = `require('node:http').createServer((req, res) => { res.writeHead(200); res.flushHeaders(); let buf = Buffer.alloc(0)
+  req.on('data', (d) => { buf = Buffer.concat([buf, d]); while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+    const n = buf.readUInt32BE(0); buf = buf.subarray(4 + n); if (n > 0) res.write(Buffer.from([0, 0, 0, 2, 111, 107])) } }); req.on('end', () => res.end()) })
   .listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n') })`
 
 async function startReceiver(code: string): Promise<{ port: number; child: ChildProcess }> {
@@ -65,10 +73,7 @@ async function frameExchange(port: number, body: string): Promise<Exchange> {
   const socket = net.connect(port, '127.0.0.1')
   await new Promise((r) => socket.once('connect', r))
   socket.setNoDelay(true)
-  const payload = Buffer.from(body)
-  const frame = Buffer.alloc(4 + payload.length)
-  frame.writeUInt32BE(payload.length, 0)
-  payload.copy(frame, 4)
+  const frame = lengthPrefixed(body)
   let answered: (() => void) | null = null
   socket.on('data', () => answered?.())
   return {
@@ -80,6 +85,35 @@ async function frameExchange(port: number, body: string): Promise<Exchange> {
   }
 }
 
+async function streamExchange(port: number, body: string): Promise<Exchange> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1, bodyTimeout: 0 })
+  const stream = new PassThrough()
+  // undici sends the request head with the body's first chunk: an empty frame opens the stream.
+  stream.write(Buffer.alloc(4))
+  const res = await pool.request({ method: 'POST', path: '/raft/stream', headers: { 'content-type': 'application/octet-stream' }, body: stream })
+  let answered: (() => void) | null = null
+  res.body.on('data', () => answered?.())
+  const frame = lengthPrefixed(body)
+  return {
+    run: () => new Promise<void>((resolve) => {
+      answered = resolve
+      stream.write(frame)
+    }),
+    close: async () => {
+      stream.end()
+      await pool.destroy()
+    },
+  }
+}
+
+function lengthPrefixed(body: string): Buffer {
+  const payload = Buffer.from(body)
+  const frame = Buffer.alloc(4 + payload.length)
+  frame.writeUInt32BE(payload.length, 0)
+  payload.copy(frame, 4)
+  return frame
+}
+
 async function main(): Promise<void> {
   const args = new Args(process.argv.slice(2), ['exchanges', 'bytes', 'gap-ms', 'out'])
   const exchanges = args.number('exchanges', 5000)
@@ -88,26 +122,31 @@ async function main(): Promise<void> {
   const out = path.resolve(args.string('out', path.join(RESULTS_DIR, 'peer-hop.json')))
   const http = await startReceiver(HTTP_RECEIVER)
   const framed = await startReceiver(FRAME_RECEIVER)
+  const streamed = await startReceiver(STREAM_RECEIVER)
   const runs: { transport: string; gap_ms: number; cpu_us_per_exchange: number }[] = []
   try {
     for (const gap of gaps) {
-      for (const [transport, open] of [['undici-http', () => undiciExchange(http.port, body)], ['tcp-frame', () => frameExchange(framed.port, body)]] as const) {
+      for (const [transport, open] of [['undici-http', () => undiciExchange(http.port, body)], ['tcp-frame', () => frameExchange(framed.port, body)], ['undici-stream', () => streamExchange(streamed.port, body)]] as const) {
         const ex = await open()
         const us = await measure(exchanges, gap, ex.run)
         await ex.close()
         runs.push({ transport, gap_ms: gap, cpu_us_per_exchange: us })
-        console.log(`${transport.padEnd(12)} gap ${gap} ms: ${us} µs of sender CPU per exchange`)
+        console.log(`${transport.padEnd(14)} gap ${gap} ms: ${us} µs of sender CPU per exchange`)
       }
     }
   } finally {
     http.child.kill()
     framed.child.kill()
+    streamed.child.kill()
   }
   const ratios = gaps.map((gap) => {
     const cost = (t: string): number => runs.find((r) => r.transport === t && r.gap_ms === gap)?.cpu_us_per_exchange ?? NaN
-    return { gap_ms: gap, undici_over_frame: Math.round((100 * cost('undici-http')) / cost('tcp-frame')) / 100 }
+    const ratio = (t: string): number => Math.round((100 * cost('undici-http')) / cost(t)) / 100
+    return { gap_ms: gap, undici_over_frame: ratio('tcp-frame'), undici_over_stream: ratio('undici-stream') }
   })
-  for (const r of ratios) console.log(`gap ${r.gap_ms} ms: an undici request costs ${r.undici_over_frame}x a framed exchange`)
+  for (const r of ratios) {
+    console.log(`gap ${r.gap_ms} ms: an undici request costs ${r.undici_over_frame}x a TCP frame, ${r.undici_over_stream}x a frame on a streamed request`)
+  }
   writeJson(out, { machine: machineInfo(), load_avg: loadAvg(), exchanges, bytes: body.length, runs, ratios })
   console.log(`wrote ${path.relative(process.cwd(), out)}`)
 }

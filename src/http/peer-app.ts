@@ -1,24 +1,20 @@
 // The peer-facing fastify app, served on RAFT_PORT only (DESIGN §6). Built
 // here, listened on by the node, tested with inject().
-import type { ServerResponse } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { isRateLimiterError } from '../errors.js'
 import type { Message } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { clusterSecretMatcher } from '../transport/cluster-secret.js'
+import { registerMessageStreams } from './peer-message-streams.js'
 import { decodeForwardRequest, encodeForwardResponse } from '../transport/forward-codec.js'
-import { EMPTY_FRAME, FrameReader } from '../transport/frame-codec.js'
 import { decodeMessageBatch } from '../transport/message-codec.js'
 import {
   DEFAULT_PEER_BODY_LIMIT,
   FROM_HEADER,
-  KEEPALIVE_HEADER,
   RAFT_FORWARD_PATH,
   RAFT_SNAPSHOT_PATH,
-  RAFT_STREAM_PATH,
   SECRET_HEADER,
   SNAPSHOT_CONTENT_TYPE,
-  STREAM_CONTENT_TYPE,
 } from '../transport/peer-protocol.js'
 import { parseChunkHeader, SnapshotAssembler } from '../transport/snapshot-chunks.js'
 import type { ForwardOutcome } from '../transport/port.js'
@@ -38,12 +34,6 @@ export interface PeerAppOptions {
 
 /** Default cap on a received snapshot image: just under V8's longest string (the image is decoded as one). */
 export const DEFAULT_MAX_SNAPSHOT_BYTES = 500 * 1024 * 1024
-
-/** The sender's keepalive interval, kept within sane bounds whatever it asked for. */
-function keepaliveOf(header: string | string[] | undefined): number {
-  const ms = Number(header)
-  return Number.isFinite(ms) ? Math.min(Math.max(Math.floor(ms), 10), 60_000) : 250
-}
 
 export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
   const isClusterSecret = clusterSecretMatcher(opts.secret)
@@ -76,48 +66,10 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
     return reply.code(500).send({ error: 'INTERNAL' })
   })
 
-  // Raft messages: each peer keeps one request open and streams frames in its
-  // body. Frames are handed over as they arrive, in the order sent; a frame
-  // that is too large or does not decode breaks the stream (its sender
-  // reopens one), since nothing after it can be trusted.
-  const streams = new Set<ServerResponse>()
-  const frameLimit = opts.bodyLimit ?? DEFAULT_PEER_BODY_LIMIT
-  app.register(async (scope) => {
-    scope.removeAllContentTypeParsers()
-    // The body is not read here: the handler consumes it as it arrives.
-    scope.addContentTypeParser(STREAM_CONTENT_TYPE, (_request, payload, done) => done(null, payload))
-    scope.post(RAFT_STREAM_PATH, (request, reply) => {
-      const from = String(request.headers[FROM_HEADER] ?? 'unknown')
-      const keepaliveMs = keepaliveOf(request.headers[KEEPALIVE_HEADER])
-      reply.hijack()
-      const res = reply.raw
-      res.writeHead(200, { 'content-type': STREAM_CONTENT_TYPE })
-      res.flushHeaders()
-      streams.add(res)
-      const keepalive = setInterval(() => res.write(EMPTY_FRAME), keepaliveMs)
-      keepalive.unref()
-      const reader = new FrameReader(frameLimit)
-      const req = request.raw
-      req.on('data', (chunk: Buffer) => {
-        try {
-          for (const payload of reader.push(chunk)) opts.onMessages(decodeMessageBatch(payload))
-        } catch (err) {
-          opts.onStreamError?.(from, err)
-          req.removeAllListeners('data')
-          res.destroy()
-        }
-      })
-      req.on('end', () => res.end())
-      res.on('close', () => {
-        clearInterval(keepalive)
-        streams.delete(res)
-      })
-    })
-  })
-  // Open streams never end on their own: close them, or app.close() would wait for them.
-  app.addHook('preClose', (done) => {
-    for (const res of streams) res.destroy()
-    done()
+  registerMessageStreams(app, {
+    frameLimit: opts.bodyLimit ?? DEFAULT_PEER_BODY_LIMIT,
+    onMessages: opts.onMessages,
+    ...(opts.onStreamError === undefined ? {} : { onStreamError: opts.onStreamError }),
   })
 
   // InstallSnapshot chunks: the whole message reaches the core only once complete.

@@ -54,6 +54,8 @@ export class MessageStream {
   /** Writes one frame holding `messages` messages, opening a stream first if none is open. */
   write(frame: Buffer, messages: number): void {
     if (this.closed) return
+    // undici destroys the body when the request fails, before we hear of it.
+    if (this.body?.destroyed === true) this.fail(this.body, 'the stream was closed')
     const body = this.body ?? this.open()
     if (body === null || body.writableLength + frame.length > this.opts.maxBufferedBytes) {
       this.droppedMessages += messages
@@ -86,6 +88,8 @@ export class MessageStream {
   private open(): PassThrough | null {
     if (this.now() < this.retryAt) return null
     const body = new PassThrough()
+    // Its failures reach us through the request; an unheard 'error' event would crash the process.
+    body.on('error', () => {})
     // undici sends the request head with the body's first chunk.
     body.write(EMPTY_FRAME)
     this.body = body
