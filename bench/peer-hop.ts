@@ -12,6 +12,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { Pool } from 'undici'
+import { EMPTY_FRAME, encodeFrame } from '../src/transport/frame-codec.js'
 import { Args } from './lib/args.js'
 import { loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
 
@@ -73,7 +74,7 @@ async function frameExchange(port: number, body: string): Promise<Exchange> {
   const socket = net.connect(port, '127.0.0.1')
   await new Promise((r) => socket.once('connect', r))
   socket.setNoDelay(true)
-  const frame = lengthPrefixed(body)
+  const frame = encodeFrame(body)
   let answered: (() => void) | null = null
   socket.on('data', () => answered?.())
   return {
@@ -89,11 +90,11 @@ async function streamExchange(port: number, body: string): Promise<Exchange> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1, bodyTimeout: 0 })
   const stream = new PassThrough()
   // undici sends the request head with the body's first chunk: an empty frame opens the stream.
-  stream.write(Buffer.alloc(4))
+  stream.write(EMPTY_FRAME)
   const res = await pool.request({ method: 'POST', path: '/raft/stream', headers: { 'content-type': 'application/octet-stream' }, body: stream })
   let answered: (() => void) | null = null
   res.body.on('data', () => answered?.())
-  const frame = lengthPrefixed(body)
+  const frame = encodeFrame(body)
   return {
     run: () => new Promise<void>((resolve) => {
       answered = resolve
@@ -104,14 +105,6 @@ async function streamExchange(port: number, body: string): Promise<Exchange> {
       await pool.destroy()
     },
   }
-}
-
-function lengthPrefixed(body: string): Buffer {
-  const payload = Buffer.from(body)
-  const frame = Buffer.alloc(4 + payload.length)
-  frame.writeUInt32BE(payload.length, 0)
-  payload.copy(frame, 4)
-  return frame
 }
 
 async function main(): Promise<void> {

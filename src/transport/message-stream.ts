@@ -23,7 +23,6 @@ export interface MessageStreamOptions {
   readonly retryMs: number
   /** Told of every opened stream (true) and failed one (false, with why). */
   readonly onHealth: (ok: boolean, reason: string) => void
-  readonly now?: () => number
 }
 
 export interface MessageStreamStats {
@@ -45,11 +44,8 @@ export class MessageStream {
   private sentMessages = 0
   private droppedMessages = 0
   private streamsOpened = 0
-  private readonly now: () => number
 
-  constructor(private readonly opts: MessageStreamOptions) {
-    this.now = opts.now ?? Date.now
-  }
+  constructor(private readonly opts: MessageStreamOptions) {}
 
   /** Writes one frame holding `messages` messages, opening a stream first if none is open. */
   write(frame: Buffer, messages: number): void {
@@ -86,7 +82,7 @@ export class MessageStream {
   }
 
   private open(): PassThrough | null {
-    if (this.now() < this.retryAt) return null
+    if (Date.now() < this.retryAt) return null
     const body = new PassThrough()
     // Its failures reach us through the request; an unheard 'error' event would crash the process.
     body.on('error', () => {})
@@ -116,7 +112,7 @@ export class MessageStream {
     body.destroy()
     if (this.body !== body) return // already replaced, or closed on purpose
     this.body = null
-    this.retryAt = this.now() + this.opts.retryMs
+    this.retryAt = Date.now() + this.opts.retryMs
     this.opts.onHealth(false, reason)
   }
 }
