@@ -10,8 +10,12 @@ import type { Transport } from '../transport/port.js'
 import { snapshotDue } from './snapshot-due.js'
 
 export interface DriverHooks {
-  /** Committed entries, in log order, each exactly once per process life. */
-  onApply(entries: readonly Entry[]): void
+  /**
+   * Committed entries, in log order, each exactly once per process life.
+   * Returns how many records they held (the increments of a command entry,
+   * one for any other entry): the log's size for snapshotDue.
+   */
+  onApply(entries: readonly Entry[]): number
   onReadStates(states: readonly ReadState[]): void
   onDroppedReads(ctxs: readonly string[]): void
   /** Runs on every tick, after the core's. */
@@ -59,9 +63,10 @@ export interface DriverOptions {
   readonly hooks: DriverHooks
   readonly random?: () => number
   /**
-   * Log entries after the last snapshot that trigger a new one (compacting
-   * the log), and at least a share of the records the state machine holds so
-   * snapshot cost stays proportional to the entries it retires (snapshot-due.ts).
+   * Records applied after the last snapshot (see DriverHooks.onApply) that
+   * trigger a new one (compacting the log), and at least a share of the
+   * records the state machine holds so snapshot cost stays proportional to
+   * the records it retires (snapshot-due.ts).
    */
   readonly snapshotEntries: number
   /** Wall clock for event durations only (never for Raft decisions). */
@@ -83,6 +88,8 @@ export class RaftDriver {
   /** At most one synced write runs at a time; work arriving meanwhile shares the next one. */
   private writing = false
   private compacting = false
+  /** Records applied since the last snapshot was taken or restored: the log's size, however many increments an entry holds. */
+  private recordsSinceSnapshot = 0
   private readonly snapshotEntries: number
   private readonly now: () => number
   /** Followers a snapshot is being streamed to; one transfer per follower at a time. */
@@ -192,10 +199,13 @@ export class RaftDriver {
   private deliver(rd: Ready): void {
     if (rd.messages.length > 0) this.sendMessages(rd.messages)
     // A snapshot is committed data: the state machine may become it before it is on disk here.
-    if (rd.snapshot !== null) this.hooks.onRestore(rd.snapshot)
+    if (rd.snapshot !== null) {
+      this.hooks.onRestore(rd.snapshot)
+      this.recordsSinceSnapshot = 0
+    }
     // Committed entries are already durable here: apply them without waiting for a write.
     if (rd.committed.length > 0) {
-      this.hooks.onApply(rd.committed)
+      this.recordsSinceSnapshot += this.hooks.onApply(rd.committed)
       this.maybeCompact()
     }
     if (rd.readStates.length > 0) this.hooks.onReadStates(rd.readStates)
@@ -254,12 +264,13 @@ export class RaftDriver {
     if (this.compacting || this.stopped) return
     // Runs after every applied batch: no status() (it copies every peer's progress).
     const index = this.core.appliedIndex
-    if (!snapshotDue(index - this.core.snapshotIndex, this.snapshotEntries, this.hooks.stateEntries())) return
+    if (!snapshotDue(this.recordsSinceSnapshot, this.snapshotEntries, this.hooks.stateEntries())) return
     const term = this.core.termAt(index)
     if (term === undefined) return
     const config = this.core.configAt(index)
     const started = this.now()
     this.compacting = true
+    this.recordsSinceSnapshot = 0
     let bytes = 0
     // Captured now, synchronously: the state machine is exactly at `index`.
     const lines = this.hooks.snapshotLines()

@@ -7,7 +7,17 @@ import { formatHostPort, parseHostPort } from '../address.js'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import { isMember } from '../raft/config.js'
 import type { ClusterConfig, ConfChange, ConfChangeRefusal, Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
-import { decodeCommand, encodeCommand, RateLimitStateMachine, type Decision, type Policy, type SnapshotLines, type StateMachineOptions } from '../ratelimit/index.js'
+import {
+  decodeCommandBatch,
+  encodeCommandBatch,
+  RateLimitStateMachine,
+  type BatchItem,
+  type CommandBatch,
+  type Decision,
+  type Policy,
+  type SnapshotLines,
+  type StateMachineOptions,
+} from '../ratelimit/index.js'
 import type { ClusterStatus, IncrementInput, MembershipResult, RateDecision, RateLimiterService, TransferResult } from '../service.js'
 import { neverSent, type ForwardOutcome, type PeerAddress, type Transport } from '../transport/port.js'
 import { expireWaiters, type Waiter } from './deadline-queue.js'
@@ -41,8 +51,6 @@ export interface RateLimiterNodeOptions {
 
 interface IncrementRequest extends Waiter<RateDecision> {
   readonly input: IncrementInput
-  /** Term of the log entry once proposed (see PendingProposals). */
-  term: number
 }
 
 interface ReadBatch {
@@ -52,6 +60,8 @@ interface ReadBatch {
 
 /** Forward requests a follower keeps out to the leader at once (the transport opens as many connections per peer). */
 const MAX_FORWARDS_IN_FLIGHT = 4
+/** Increments in one log entry; a busier turn proposes several entries. Bounds an entry's size. */
+const MAX_ITEMS_PER_ENTRY = 512
 
 export class RateLimiterNode implements RateLimiterService {
   readonly burst: number
@@ -102,7 +112,7 @@ export class RateLimiterNode implements RateLimiterService {
       return Promise.reject(new RateLimiterError('COST_EXCEEDS_BURST', `cost ${input.cost}, burst ${this.burst}`))
     }
     return new Promise<RateDecision>((resolve, reject) => {
-      this.dispatch({ input, resolve, reject, deadline: this.now() + this.opts.requestTimeoutMs, term: 0 })
+      this.dispatch({ input, resolve, reject, deadline: this.now() + this.opts.requestTimeoutMs })
     })
   }
 
@@ -260,24 +270,37 @@ export class RateLimiterNode implements RateLimiterService {
     }
   }
 
-  onApply(entries: readonly Entry[]): void {
+  /** Applies committed entries; returns the records they held (see DriverHooks.onApply). */
+  onApply(entries: readonly Entry[]): number {
+    let records = 0
     for (const e of entries) {
-      let decision: Decision | null = null
+      records++
+      let decisions: Decision[] | null = null
       if (e.kind === 'cmd') {
         try {
-          const cmd = decodeCommand(e.data)
-          decision = this.sm.apply(cmd)
-          const fp = this.opts.failpoint
-          if (fp !== undefined && cmd.key === fp.clientId && !decision.duplicate && this.pending.has(e.index)) fp.hit()
+          // The leader's own entry holds what it encoded: apply that, skip the decode.
+          const batch = this.pending.batchAt(e.index, e.term) ?? decodeCommandBatch(e.data)
+          decisions = this.sm.applyBatch(batch)
+          records += decisions.length - 1
+          if (this.opts.failpoint !== undefined) this.checkFailpoint(e.index, batch, decisions)
         } catch (err) {
-          // Deterministic on every replica: the command is skipped everywhere.
+          // Deterministic on every replica: the whole entry is skipped everywhere.
           this.opts.logger.error({ err, index: e.index }, 'skipping an invalid command')
         }
       }
-      this.pending.settle(e.index, e.term, decision)
+      this.pending.settle(e.index, e.term, decisions)
       if (e.kind === 'config') this.membership.applied(e.index, e.term)
     }
     if (this.readsToServe.length > 0) this.serveReads()
+    return records
+  }
+
+  /** FAILPOINT: this node proposed the entry, and it newly applied an increment for the failpoint's client id. */
+  private checkFailpoint(index: number, batch: CommandBatch, decisions: readonly Decision[]): void {
+    const fp = this.opts.failpoint
+    if (fp === undefined || !this.pending.has(index)) return
+    const hit = batch.items.some((item, i) => item.key === fp.clientId && decisions[i]?.duplicate === false)
+    if (hit) fp.hit()
   }
 
   /** The leader sent a snapshot (or one was loaded at start): the state machine becomes it. */
@@ -409,25 +432,18 @@ export class RateLimiterNode implements RateLimiterService {
     const stamp = Math.max(this.now(), this.lastStamp, this.sm.lastStamp)
     this.lastStamp = stamp
     const policy = this.opts.policy
-    const data = batch.map(({ input }) =>
-      encodeCommand(
-        // Two literals rather than a conditional spread: no throwaway object per increment.
-        input.requestId === undefined
-          ? { key: input.clientId, cost: input.cost, stamp, policy }
-          : { key: input.clientId, cost: input.cost, stamp, policy, requestId: input.requestId },
-      ),
-    )
-    const res = driver.core.propose(data)
+    const groups: IncrementRequest[][] = []
+    for (let i = 0; i < batch.length; i += MAX_ITEMS_PER_ENTRY) groups.push(batch.slice(i, i + MAX_ITEMS_PER_ENTRY))
+    const batches = groups.map((g): CommandBatch => ({ stamp, policy, items: g.map(({ input }) => itemOf(input)) }))
+    const res = driver.core.propose(batches.map(encodeCommandBatch))
     if (!res.ok) {
       // Leadership is moving (lost, or being transferred): retry on the next tick.
       for (const r of batch) this.awaitingLeader.push(r)
       return
     }
-    // The request itself is the pending waiter: no closure or copy per increment.
-    for (let i = 0; i < batch.length; i++) {
-      const r = batch[i] as IncrementRequest
-      r.term = res.term
-      this.pending.add(res.firstIndex + i, r)
+    // The request itself is the pending waiter: no closure per increment.
+    for (let i = 0; i < groups.length; i++) {
+      this.pending.add(res.firstIndex + i, res.term, batches[i] as CommandBatch, groups[i] as IncrementRequest[])
     }
   }
 
@@ -504,6 +520,13 @@ export class RateLimiterNode implements RateLimiterService {
     if (this.driver === null) throw new Error('RateLimiterNode used before attach()')
     return this.driver
   }
+}
+
+/** Two literals rather than a conditional spread: no throwaway object per increment. */
+function itemOf(input: IncrementInput): BatchItem {
+  return input.requestId === undefined
+    ? { key: input.clientId, cost: input.cost }
+    : { key: input.clientId, cost: input.cost, requestId: input.requestId }
 }
 
 /** Rejects the batch's waiters past their deadline; returns how many remain. */

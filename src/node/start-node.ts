@@ -12,9 +12,11 @@ import { RaftDriver } from './raft-driver.js'
 import { beginRejoin, rejoinWatch } from './rejoin-marker.js'
 import { RateLimiterNode } from './rate-limiter-node.js'
 
-/** AppendEntries in flight per follower, and entries per message. */
+/** AppendEntries in flight per follower, and entries and characters of entry data per message. */
 const MAX_INFLIGHT = 64
 const MAX_BATCH_ENTRIES = 4096
+// An entry can hold hundreds of increments: bound a message well inside a peer frame (64 MiB).
+const MAX_BATCH_CHARS = 4 * 1024 * 1024
 
 export interface RunningNode {
   readonly node: RateLimiterNode
@@ -94,6 +96,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       heartbeatTicks: config.heartbeatTicks,
       maxInflight: MAX_INFLIGHT,
       maxBatchEntries: MAX_BATCH_ENTRIES,
+      maxBatchChars: MAX_BATCH_CHARS,
       preVote: true,
       checkQuorum: true,
       rejoin,

@@ -811,7 +811,7 @@ export class RaftCore {
         return
       }
       const hi = Math.min(last + 1, pr.next + this.cfg.maxBatchEntries)
-      const entries = this.log.slice(pr.next, hi)
+      const entries = withinChars(this.log.slice(pr.next, hi), this.cfg.maxBatchChars)
       this.send({
         type: 'append',
         to: pr.id,
@@ -987,4 +987,15 @@ export class RaftCore {
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit
+}
+
+/** The longest prefix of `entries` whose data fits in `cap` characters, and at least one entry. */
+function withinChars(entries: Entry[], cap: number | undefined): Entry[] {
+  if (cap === undefined) return entries
+  let chars = 0
+  for (let i = 0; i < entries.length; i++) {
+    chars += (entries[i] as Entry).data.length
+    if (chars > cap && i > 0) return entries.slice(0, i)
+  }
+  return entries
 }

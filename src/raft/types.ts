@@ -253,6 +253,11 @@ export interface RaftConfig {
   readonly maxInflight: number
   /** Max entries in one AppendEntries message. */
   readonly maxBatchEntries: number
+  /**
+   * Max characters of entry data in one AppendEntries message (one entry is
+   * always sent, however large). Default: no limit beyond maxBatchEntries.
+   */
+  readonly maxBatchChars?: number
   readonly preVote: boolean
   readonly checkQuorum: boolean
   /**

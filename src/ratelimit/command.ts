@@ -1,5 +1,6 @@
-// The log entry payload. Compact positional JSON keeps entries small and
-// JSON escaping round-trips any string, including lone surrogates.
+// One increment, as the state machine applies it. Log entries carry them in
+// batches (command-batch.ts); this file also reads the single-command entries
+// that earlier versions wrote, `[key,cost,stamp,refill,windowMs,burst(,requestId)]`.
 import { isIntIn } from './int-math.js'
 import { MAX_STAMP, policyProblem, type Policy } from './policy.js'
 
@@ -12,17 +13,24 @@ export interface IncrementCommand {
   readonly requestId?: string
 }
 
-/** Why `cmd` cannot be applied, or undefined when it can. */
-export function commandProblem(cmd: IncrementCommand): string | undefined {
-  if (typeof cmd.key !== 'string' || cmd.key.length === 0) return 'key must be a non-empty string'
-  const policy = policyProblem(cmd.policy)
-  if (policy !== undefined) return policy
-  if (!isIntIn(cmd.cost, 1, cmd.policy.burst)) return `cost must be an integer in 1..${cmd.policy.burst}`
-  if (!isIntIn(cmd.stamp, 0, MAX_STAMP)) return `stamp must be an integer in 0..${MAX_STAMP}`
-  if (cmd.requestId !== undefined && (typeof cmd.requestId !== 'string' || cmd.requestId.length === 0)) {
+/** Why one item of a command cannot be applied under a policy of `burst`, or undefined when it can. */
+export function itemProblem(key: unknown, cost: unknown, requestId: unknown, burst: number): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'key must be a non-empty string'
+  if (!isIntIn(cost, 1, burst)) return `cost must be an integer in 1..${burst}`
+  if (requestId !== undefined && (typeof requestId !== 'string' || requestId.length === 0)) {
     return 'requestId must be a non-empty string'
   }
   return undefined
+}
+
+/** Why a stamp cannot be applied, or undefined when it can. */
+export function stampProblem(stamp: unknown): string | undefined {
+  return isIntIn(stamp, 0, MAX_STAMP) ? undefined : `stamp must be an integer in 0..${MAX_STAMP}`
+}
+
+/** Why `cmd` cannot be applied, or undefined when it can. */
+export function commandProblem(cmd: IncrementCommand): string | undefined {
+  return policyProblem(cmd.policy) ?? itemProblem(cmd.key, cmd.cost, cmd.requestId, cmd.policy.burst) ?? stampProblem(cmd.stamp)
 }
 
 export function assertValidCommand(cmd: IncrementCommand): void {
@@ -30,27 +38,10 @@ export function assertValidCommand(cmd: IncrementCommand): void {
   if (problem !== undefined) throw new Error(`invalid increment command: ${problem}`)
 }
 
-/** Encodes `[key,cost,stamp,refill,windowMs,burst(,requestId)]`; refuses an invalid command so none reaches the log. */
-export function encodeCommand(cmd: IncrementCommand): string {
-  assertValidCommand(cmd)
-  const { key, cost, stamp, policy, requestId } = cmd
-  const fields: (string | number)[] = [key, cost, stamp, policy.refill, policy.windowMs, policy.burst]
-  if (requestId !== undefined) fields.push(requestId)
-  return JSON.stringify(fields)
-}
-
-/** Inverse of encodeCommand; throws an Error naming the problem on malformed input. */
-export function decodeCommand(s: string): IncrementCommand {
-  let raw: unknown
-  try {
-    raw = JSON.parse(s)
-  } catch {
-    throw new Error('invalid increment command: not JSON')
-  }
-  if (!Array.isArray(raw) || (raw.length !== 6 && raw.length !== 7)) {
-    throw new Error('invalid increment command: expected an array of 6 or 7 fields')
-  }
-  const [key, cost, stamp, refill, windowMs, burst, requestId] = raw as unknown[]
+/** A single command from its positional fields (the pre-batch entry format); throws on anything invalid. */
+export function commandFromFields(raw: readonly unknown[]): IncrementCommand {
+  if (raw.length !== 6 && raw.length !== 7) throw new Error('invalid increment command: expected an array of 6 or 7 fields')
+  const [key, cost, stamp, refill, windowMs, burst, requestId] = raw
   const cmd = {
     key,
     cost,

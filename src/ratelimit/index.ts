@@ -15,9 +15,16 @@ export {
   type IncrementCommand,
   commandProblem,
   assertValidCommand,
-  encodeCommand,
-  decodeCommand,
 } from './command.js'
+export {
+  type BatchItem,
+  type CommandBatch,
+  batchProblem,
+  assertValidBatch,
+  encodeCommandBatch,
+  decodeCommandBatch,
+  batchOfOne,
+} from './command-batch.js'
 export type { Decision } from './decision.js'
 export {
   type StateMachineOptions,

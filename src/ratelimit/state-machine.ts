@@ -4,6 +4,7 @@
 import { consume, peek } from './bucket.js'
 import { BucketTable } from './bucket-table.js'
 import { assertValidCommand, type IncrementCommand } from './command.js'
+import { assertValidBatch, type BatchItem, type CommandBatch } from './command-batch.js'
 import type { Decision } from './decision.js'
 import { DedupTable } from './dedup-table.js'
 import type { FrozenBuckets } from './frozen-buckets.js'
@@ -82,37 +83,57 @@ export class RateLimitStateMachine {
 
   /**
    * Applies one committed increment. Throws on an invalid command (which
-   * encodeCommand/decodeCommand never let through), identically everywhere.
+   * the codecs never let through), identically everywhere.
    */
   apply(cmd: IncrementCommand): Decision {
     assertValidCommand(cmd)
+    return this.#applyItem(cmd.key, cmd.cost, cmd.requestId, cmd.stamp, copyPolicy(cmd.policy))
+  }
+
+  /**
+   * Applies a committed batch's items in order, exactly as apply() would one
+   * at a time, and answers each. An invalid batch throws before any item is
+   * applied, identically everywhere.
+   */
+  applyBatch(batch: CommandBatch): Decision[] {
+    assertValidBatch(batch)
+    // One copy shared by the batch's decisions: they are read-only.
+    const policy = copyPolicy(batch.policy)
+    const { items, stamp } = batch
+    const out = new Array<Decision>(items.length)
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as BatchItem
+      out[i] = this.#applyItem(item.key, item.cost, item.requestId, stamp, policy)
+    }
+    return out
+  }
+
+  #applyItem(key: string, cost: number, requestId: string | undefined, stamp: number, policy: Policy): Decision {
     // A new leader whose clock is behind must not move time backwards.
-    const now = Math.max(cmd.stamp, this.#lastStamp)
+    const now = Math.max(stamp, this.#lastStamp)
     this.#lastStamp = now
     // Counts applies that change state: a duplicate leaves seq (and all else but time) alone.
     const seq = this.#seq + 1
     this.#dedup.expire(now, seq)
     this.#buckets.sweep(now, this.#sweepPerApply)
 
-    if (cmd.requestId !== undefined) {
-      const first = this.#dedup.get(cmd.key, cmd.requestId)
+    if (requestId !== undefined) {
+      const first = this.#dedup.get(key, requestId)
       if (first !== undefined) return { ...first, duplicate: true }
     }
 
     this.#seq = seq
-    const result = consume(this.#buckets.get(cmd.key), cmd.policy, cmd.cost, now)
-    this.#buckets.put(cmd.key, result.bucket, now)
+    const result = consume(this.#buckets.get(key), policy, cost, now)
+    this.#buckets.put(key, result.bucket, now)
     const decision: Decision = {
       admitted: result.admitted,
       remaining: result.remaining,
       retryAfterMs: result.retryAfterMs,
       resetMs: result.resetMs,
-      policy: copyPolicy(cmd.policy),
+      policy,
       duplicate: false,
     }
-    if (cmd.requestId !== undefined) {
-      this.#dedup.remember({ key: cmd.key, requestId: cmd.requestId, stamp: now, seq, decision })
-    }
+    if (requestId !== undefined) this.#dedup.remember({ key, requestId, stamp: now, seq, decision })
     return decision
   }
 

@@ -34,6 +34,9 @@ export function defaultConfig(seed: number, nodes: number): SimConfig {
     opDeadlineMs: 800,
     // Demand (~200 tokens per key over a run) exceeds supply, so both answers occur.
     policy: { refill: 40, windowMs: 1000, burst: 15 },
+    // Some seeds split a busy instant over several entries, some put each increment in its own.
+    maxItemsPerEntry: [8, 2, 1][seed % 3] ?? 8,
+    proposeBatchMs: 2,
     dedupTtlMs: DEFAULT_DEDUP_TTL_MS,
     dedupMinApplies: DEFAULT_DEDUP_MIN_APPLIES,
     // Most seeds compact often, so followers that fall behind catch up by InstallSnapshot.

@@ -214,6 +214,8 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
 
   'divergent-log': {
     about: 'an isolated leader appends 60 entries; on heal they are truncated in few round trips',
+    // One increment per entry, so the 60 increments make a 60-entry tail.
+    configure: (c) => ({ ...c, maxItemsPerEntry: 1 }),
     plan: (sim) => {
       let old: NodeId | null = null
       let oldTerm = 0

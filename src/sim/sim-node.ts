@@ -7,7 +7,7 @@
 import { RaftCore } from '../raft/core.js'
 import { storedSnapshotMessage } from '../raft/install-snapshot.js'
 import type { Bug, ConfChange, ConfChangeResult, Entry, Message, NodeId, RaftConfig, Ready, Snapshot } from '../raft/types.js'
-import { encodeCommand, decodeCommand } from '../ratelimit/command.js'
+import { decodeCommandBatch, encodeCommandBatch, type BatchItem, type CommandBatch } from '../ratelimit/command-batch.js'
 import { RateLimitStateMachine } from '../ratelimit/state-machine.js'
 import { SimDisk } from './disk.js'
 import type { EventQueue } from './event-queue.js'
@@ -60,10 +60,15 @@ export interface CrashHook {
   readonly partialSend: boolean
 }
 
+interface Proposal {
+  readonly req: IncrementRequest
+  readonly reply: (r: Reply) => void
+}
+
+/** One entry's increments, answered item by item. */
 interface PendingProposal {
   readonly term: number
-  readonly requestId: string
-  readonly reply: (r: Reply) => void
+  readonly items: readonly Proposal[]
 }
 
 interface WaitingRead {
@@ -97,6 +102,8 @@ export class SimNode {
 
   private lastProposedStamp = 0
   private readonly proposals = new Map<number, PendingProposal>()
+  /** Increments a leader received at this instant: proposed together as one entry, like the real node's turn. */
+  private toPropose: Proposal[] = []
   private readonly forwarded = new Map<number, (r: Reply) => void>()
   private readonly reads = new Map<string, { key: string; reply: (r: Reply) => void }>()
   private waiting: WaitingRead[] = []
@@ -160,6 +167,7 @@ export class SimNode {
     this.core = null
     this.crashHook = null
     this.proposals.clear()
+    this.toPropose = []
     this.forwarded.clear()
     this.reads.clear()
     this.waiting = []
@@ -255,20 +263,44 @@ export class SimNode {
   }
 
   private propose(req: IncrementRequest, reply: (r: Reply) => void): void {
+    if (this.core === null) return
+    this.toPropose.push({ req, reply })
+    if (this.toPropose.length > 1) return
+    const inc = this.incarnation
+    // What arrives meanwhile joins the batch, as a busy node's turn gathers requests.
+    this.env.queue.after(this.env.cfg.proposeBatchMs, () => {
+      if (this.alive && inc === this.incarnation) this.proposeBatch()
+    })
+  }
+
+  private proposeBatch(): void {
     const core = this.core
-    if (core === null) return
+    const items = this.toPropose
+    this.toPropose = []
+    if (core === null || items.length === 0) return
     // Stamps never go back on one leader, even when its clock does.
     const stamp = Math.max(this.localClock(), this.lastProposedStamp)
     this.lastProposedStamp = stamp
-    const data = encodeCommand({ key: req.key, cost: req.cost, stamp, policy: this.env.cfg.policy, requestId: req.requestId })
-    const r = core.propose([data])
+    const groups: Proposal[][] = []
+    for (let i = 0; i < items.length; i += this.env.cfg.maxItemsPerEntry) groups.push(items.slice(i, i + this.env.cfg.maxItemsPerEntry))
+    const data = groups.map((g) => {
+      const batch: CommandBatch = {
+        stamp,
+        policy: this.env.cfg.policy,
+        items: g.map(({ req }): BatchItem => ({ key: req.key, cost: req.cost, requestId: req.requestId })),
+      }
+      return encodeCommandBatch(batch)
+    })
+    const r = core.propose(data)
     if (!r.ok) {
-      reply({ ok: false, error: 'not_leader' })
+      for (const p of items) p.reply({ ok: false, error: 'not_leader' })
       return
     }
-    this.proposals.set(r.firstIndex, { term: r.term, requestId: req.requestId, reply })
     const t = this.env.trace
-    t.on && t.log(`${this.id} propose ${r.firstIndex}@${r.term} ${req.requestId} ${req.key}x${req.cost} stamp=+${stamp - EPOCH_MS}`)
+    groups.forEach((g, i) => {
+      this.proposals.set(r.firstIndex + i, { term: r.term, items: g })
+      t.on && t.log(`${this.id} propose ${r.firstIndex + i}@${r.term} ${g.map(({ req }) => `${req.requestId} ${req.key}x${req.cost}`).join(', ')} stamp=+${stamp - EPOCH_MS}`)
+    })
     this.pump()
   }
 
@@ -392,23 +424,30 @@ export class SimNode {
   private apply(e: Entry): void {
     this.env.observer.onApply(this, e)
     this.applied = e.index
-    let reply: Reply | undefined
+    let replies: Reply[] = []
     if (e.kind === 'cmd') {
-      const cmd = decodeCommand(e.data)
+      const decoded = decodeCommandBatch(e.data)
       // The broken variant: apply reads the replica's own clock instead of the leader's stamp.
-      const input = this.env.cfg.bugs.includes('apply_reads_local_clock') ? { ...cmd, stamp: this.localClock() } : cmd
-      const d = this.sm.apply(input)
-      const rid = cmd.requestId ?? ''
+      const batch = this.env.cfg.bugs.includes('apply_reads_local_clock') ? { ...decoded, stamp: this.localClock() } : decoded
       const stampOf = this.env.stampOf
-      if (!d.duplicate && !stampOf.has(rid)) stampOf.set(rid, this.sm.lastStamp)
-      reply = { ok: true, admitted: d.admitted, remaining: d.remaining, stamp: stampOf.get(rid) ?? this.sm.lastStamp }
+      const decisions = this.sm.applyBatch(batch)
+      // The batch's items share one stamp, so the machine's time after the batch is each one's.
+      replies = decisions.map((d, i) => {
+        const rid = batch.items[i]?.requestId ?? ''
+        if (!d.duplicate && !stampOf.has(rid)) stampOf.set(rid, this.sm.lastStamp)
+        return { ok: true, admitted: d.admitted, remaining: d.remaining, stamp: stampOf.get(rid) ?? this.sm.lastStamp }
+      })
     }
     if (this.env.observer.wantsHash(e.index)) this.env.observer.onHash(this, e.index, this.sm.stateHash())
     const p = this.proposals.get(e.index)
     if (p === undefined) return
     this.proposals.delete(e.index)
     // Only the entry we proposed, in the term we proposed it, answers the client.
-    if (p.term === e.term && reply !== undefined) p.reply(reply)
+    if (p.term !== e.term) return
+    p.items.forEach((item, i) => {
+      const reply = replies[i]
+      if (reply !== undefined) item.reply(reply)
+    })
   }
 
   private serveReads(): void {

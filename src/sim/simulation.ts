@@ -4,7 +4,7 @@
 // invariants run after every event; `finish()` heals, settles and runs the
 // end-of-run checks (liveness, convergence, durability, linearizability).
 import type { ClusterConfig, Message, NodeId } from '../raft/types.js'
-import { decodeCommand } from '../ratelimit/command.js'
+import { decodeCommandBatch } from '../ratelimit/command-batch.js'
 import { EventQueue } from './event-queue.js'
 import { AdmissionWatch, checkDurability, checkLinearizable, type FinalLog, type LinearizabilityStats } from './history-checks.js'
 import { Invariants } from './invariants.js'
@@ -459,9 +459,10 @@ export class Simulation {
       const e = this.inv.committedAt(i)
       if (e === undefined) throw new SimViolation('committed-log', `committed entry ${i} was never seen committed`)
       if (e.kind !== 'cmd') continue
-      const rid = decodeCommand(e.data).requestId
-      if (rid === undefined || committed.has(rid)) continue
-      committed.set(rid, this.stampOf.get(rid) ?? 0)
+      for (const { requestId: rid } of decodeCommandBatch(e.data).items) {
+        if (rid === undefined || committed.has(rid)) continue
+        committed.set(rid, this.stampOf.get(rid) ?? 0)
+      }
     }
     return { committed }
   }

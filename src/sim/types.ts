@@ -82,6 +82,10 @@ export interface SimConfig extends CoreTuning {
   readonly attemptTimeoutMs: number
   readonly opDeadlineMs: number
   readonly policy: Policy
+  /** Increments a leader receives at one instant share a log entry, up to this many (the node's turn batching). */
+  readonly maxItemsPerEntry: number
+  /** How long a leader gathers increments before proposing them (0: those arriving at the same instant). */
+  readonly proposeBatchMs: number
   /** Request-id memory of the state machine, in log time (production: 10 min). */
   readonly dedupTtlMs: number
   /**

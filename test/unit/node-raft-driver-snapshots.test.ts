@@ -13,6 +13,12 @@ function fromLines(data: string): string[] {
   return data.split('\n').flatMap((line) => JSON.parse(line) as string[])
 }
 
+/** A command "name*n" stands for an entry of n increments; anything else is one record. */
+function recordsOf(e: Entry): number {
+  const n = e.kind === 'cmd' ? Number(/\*(\d+)$/.exec(e.data)?.[1] ?? 1) : 1
+  return n
+}
+
 interface Member {
   readonly id: NodeId
   readonly store: MemoryLogStore
@@ -68,7 +74,12 @@ class Net {
       snapshotEntries: 20,
       hooks: {
         onApply: (entries: readonly Entry[]) => {
-          for (const e of entries) if (e.kind === 'cmd') member.applied.push(e.data)
+          let records = 0
+          for (const e of entries) {
+            if (e.kind === 'cmd') member.applied.push(e.data)
+            records += recordsOf(e)
+          }
+          return records
         },
         onReadStates: () => {},
         onDroppedReads: () => {},
@@ -172,4 +183,25 @@ t.test('compaction, InstallSnapshot to a follower that was down, and retry after
   await until('the follower applied everything', () => restarted.applied.length === 53)
   t.same(restarted.applied, expected(53), 'snapshot, then the entries after it, in order')
   t.ok((restarted.store.disk.snapshot?.index ?? 0) > 0, 'the follower stored the snapshot')
+})
+
+t.test('the log is measured in records, not entries: entries of many increments compact sooner', async (t) => {
+  const net = new Net()
+  const ids = ['n1', 'n2', 'n3']
+  for (const id of ids) await net.start(id, ids)
+  t.teardown(async () => {
+    for (const id of ids) await net.stop(id)
+  })
+  await until('a leader', () => net.leader() !== undefined)
+  const leader = net.leader() as Member
+  for (let i = 0; i < 3; i++) {
+    const r = leader.driver.core.propose([`big${i}*10`])
+    if (!r.ok) throw new Error('refused')
+    leader.driver.schedule()
+    await until(`big${i} applied`, () => leader.applied.includes(`big${i}*10`))
+  }
+  // snapshotEntries is 20: two entries of 10 increments reach it; counting entries, 3 would not.
+  await until('the leader compacted', () => leader.driver.status().snapshotIndex > 0)
+  t.ok(leader.driver.status().snapshotIndex <= leader.driver.status().applied, 'compacted within the applied log')
+  t.same(fromLines(leader.store.disk.snapshot?.data ?? '[]').slice(0, 2), ['big0*10', 'big1*10'], 'the image holds the big entries')
 })

@@ -116,6 +116,24 @@ t.test('a divergent tail of 60 entries is truncated and catch-up takes few round
   t.ok(rejects <= 3, `backtracking took ${rejects} rejections, not one per entry`)
 })
 
+t.test('an AppendEntries carries at most maxBatchChars of entry data, but always one entry', async (t) => {
+  const net = new RaftNet(ids, { maxBatchEntries: 100, maxBatchChars: 10 })
+  net.elect('n1')
+  const sizes: number[][] = []
+  const deliver = net.deliver.bind(net)
+  net.deliver = (m: Message) => {
+    if (m.type === 'append' && m.to === 'n2' && m.entries.length > 0) sizes.push(m.entries.map((e) => e.data.length))
+    deliver(m)
+  }
+  net.node('n1').propose(['aaaa', 'bbbb', 'cccc', 'x'.repeat(25), 'dd'])
+  net.tickAll(3)
+  for (const id of ids) t.same(net.appliedData(id), ['aaaa', 'bbbb', 'cccc', 'x'.repeat(25), 'dd'], `${id} applied all`)
+  t.ok(sizes.length >= 3, `split over ${sizes.length} messages`)
+  const over = sizes.filter((s) => s.length > 1 && s.reduce((a, b) => a + b, 0) > 10)
+  t.same(over, [], 'no message of several entries passes the limit')
+  t.ok(sizes.some((s) => s.length === 1 && (s[0] ?? 0) > 10), 'an entry over the limit still travels, alone')
+})
+
 t.test('lost AppendEntries do not stall replication', async (t) => {
   const net = new RaftNet(ids)
   net.elect('n1')

@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { IncrementCommand } from '../../src/ratelimit/command.js'
+import type { BatchItem } from '../../src/ratelimit/command-batch.js'
 import type { Decision } from '../../src/ratelimit/decision.js'
 import type { Policy } from '../../src/ratelimit/policy.js'
 import { RateLimitStateMachine, type StateMachineOptions } from '../../src/ratelimit/state-machine.js'
@@ -399,6 +400,42 @@ t.test('apply refuses an invalid command the same way everywhere', async (t) => 
   t.throws(() => m.apply({ key: '', cost: 1, stamp: T0, policy }))
   t.equal(m.lastStamp, 0, 'a refused command changes nothing')
   t.equal(m.size, 0)
+})
+
+t.test('a batch applies exactly like its items one at a time, and answers each', async (t) => {
+  const rnd = prng(11)
+  const keys = ['k0', 'k1', 'k2', 'ключ-😀']
+  const batched = new RateLimitStateMachine()
+  const single = new RateLimitStateMachine()
+  let stamp = T0
+  const mismatches: string[] = []
+  for (let b = 0; b < 400; b++) {
+    stamp = rnd(20) === 0 ? stamp - rnd(2_000) : stamp + rnd(600)
+    const items = Array.from({ length: 1 + rnd(8) }, (): BatchItem => {
+      const key = keys[rnd(keys.length)] ?? 'k0'
+      const cost = 1 + rnd(3)
+      // Few request ids, so some repeat inside a batch and across batches.
+      return rnd(3) === 0 ? { key, cost, requestId: `r${rnd(10)}` } : { key, cost }
+    })
+    const got = batched.applyBatch({ stamp, policy, items })
+    const want = items.map((item) => single.apply({ ...item, stamp, policy }))
+    if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`batch ${b}: decisions`)
+    if (batched.stateHash() !== single.stateHash()) mismatches.push(`batch ${b}: state`)
+  }
+  t.same(mismatches, [])
+  t.equal(batched.snapshot(), single.snapshot())
+  t.ok(batched.size > 0 && batched.dedupSize > 0, 'the run held buckets and request ids')
+})
+
+t.test('an invalid batch applies none of its items', async (t) => {
+  const m = new RateLimitStateMachine()
+  m.apply({ key: 'a', cost: 1, stamp: T0, policy })
+  const before = m.snapshot()
+  const good = { key: 'a', cost: 1 }
+  t.throws(() => m.applyBatch({ stamp: T0 + 10, policy, items: [good, { key: 'b', cost: 6 }] }), /item 1/)
+  t.throws(() => m.applyBatch({ stamp: T0 + 10, policy, items: [] }))
+  t.throws(() => m.applyBatch({ stamp: -1, policy, items: [good] }))
+  t.equal(m.snapshot(), before, 'not even the valid items before the bad one')
 })
 
 t.test('snapshot lines equal snapshot() at the moment they were asked for, whatever is applied meanwhile', async (t) => {
