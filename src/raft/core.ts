@@ -469,7 +469,7 @@ export class RaftCore {
     this.progress = new Map()
     this.clearLeaving()
     for (const id of this.peers) {
-      const pr = new Progress(id, this.log.lastIndex(), this.cfg.maxInflight)
+      const pr = new Progress(id, this.log.lastIndex(), this.cfg.maxInflight, this.cfg.maxBatchEntries)
       pr.recentActive = true
       this.progress.set(id, pr)
     }
@@ -545,7 +545,7 @@ export class RaftCore {
     // commit advance would double the messages of every round.
     for (const pr of this.progress.values()) {
       // A paused follower is told only what it is known to hold (sendAppend does the same).
-      const due = pr.isPaused() ? Math.min(pr.match, this.log.committed) : this.log.committed
+      const due = pr.isPaused(this.log.lastIndex()) ? Math.min(pr.match, this.log.committed) : this.log.committed
       if (pr.sentCommit < due) this.sendAppend(pr, true)
     }
   }
@@ -764,7 +764,7 @@ export class RaftCore {
       if (pr.reject(m.index, hint)) this.sendAppend(pr, false)
       return
     }
-    const wasPaused = pr.isPaused()
+    const wasPaused = pr.isPaused(this.log.lastIndex())
     const progressed = pr.ack(m.index)
     if (progressed && this.leaving.has(pr.id)) {
       this.releaseIfInformed(pr.id)
@@ -783,7 +783,7 @@ export class RaftCore {
   }
 
   private handleHeartbeatResponse(pr: Progress, m: HeartbeatResponse): void {
-    pr.onHeartbeatResponse()
+    pr.onHeartbeatResponse(this.log.lastIndex())
     // sendIfEmpty: in replicate state `next` may already be past the last index
     // while the appends carrying the tail were lost; an empty append at next-1
     // makes the follower reject and the leader fall back to probing (etcd does the same).
@@ -802,7 +802,7 @@ export class RaftCore {
   private sendAppend(pr: Progress, sendIfEmpty: boolean): void {
     const last = this.log.lastIndex()
     let sentAny = false
-    while (!pr.isPaused() && (pr.next <= last || (sendIfEmpty && !sentAny))) {
+    while (!pr.isPaused(last) && (pr.next <= last || (sendIfEmpty && !sentAny))) {
       const prevIndex = pr.next - 1
       const prevTerm = this.log.term(prevIndex)
       if (prevTerm === undefined) {
@@ -896,7 +896,7 @@ export class RaftCore {
     if (this.role !== 'leader') return
     for (const id of this.peers) {
       if (this.progress.has(id)) continue
-      const pr = new Progress(id, this.log.lastIndex(), this.cfg.maxInflight)
+      const pr = new Progress(id, this.log.lastIndex(), this.cfg.maxInflight, this.cfg.maxBatchEntries)
       pr.recentActive = true
       this.progress.set(id, pr)
     }

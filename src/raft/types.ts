@@ -249,7 +249,11 @@ export interface RaftConfig {
   /** Election timeout is drawn uniformly from [electionTicks, 2*electionTicks). */
   readonly electionTicks: number
   readonly heartbeatTicks: number
-  /** Max AppendEntries messages in flight per follower in replicate state. */
+  /**
+   * Max AppendEntries messages in flight per follower in replicate state, used
+   * while it lags by a full message (maxBatchEntries) or more; a follower that
+   * is caught up gets one at a time (Progress.window).
+   */
   readonly maxInflight: number
   /** Max entries in one AppendEntries message. */
   readonly maxBatchEntries: number
