@@ -7,7 +7,7 @@ import type { IncrementInput } from '../service.js'
 import { clusterSecretMatcher } from '../transport/cluster-secret.js'
 import { registerMessageStreams } from './peer-message-streams.js'
 import { decodeForwardRequest, encodeForwardResponse } from '../transport/forward-codec.js'
-import { decodeMessageBatch } from '../transport/message-codec.js'
+import type { StreamAnswer, StreamForward } from '../transport/message-codec.js'
 import {
   DEFAULT_PEER_BODY_LIMIT,
   FROM_HEADER,
@@ -24,6 +24,10 @@ export interface PeerAppOptions {
   /** Called with every valid batch; must not block. */
   onMessages(msgs: Message[]): void
   onForward(inputs: IncrementInput[]): Promise<ForwardOutcome[]>
+  /** Forwarded increments that came in a message stream's frames (see MessageStreamRouteOptions). */
+  readonly onStreamForwards?: (from: string, forwards: readonly StreamForward[]) => void
+  /** Answers, in a message stream's frames, to forwards this node sent. */
+  readonly onStreamAnswers?: (from: string, answers: readonly StreamAnswer[]) => void
   readonly logger?: boolean | object
   /** Where a broken message stream is reported (the peer app's own logger is off by default). */
   readonly onStreamError?: (from: string, err: unknown) => void
@@ -69,6 +73,8 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
   registerMessageStreams(app, {
     frameLimit: opts.bodyLimit ?? DEFAULT_PEER_BODY_LIMIT,
     onMessages: opts.onMessages,
+    ...(opts.onStreamForwards === undefined ? {} : { onForwards: opts.onStreamForwards }),
+    ...(opts.onStreamAnswers === undefined ? {} : { onAnswers: opts.onStreamAnswers }),
     ...(opts.onStreamError === undefined ? {} : { onStreamError: opts.onStreamError }),
   })
 

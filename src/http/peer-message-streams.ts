@@ -5,14 +5,22 @@ import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { Message } from '../raft/types.js'
 import { EMPTY_FRAME, FrameReader } from '../transport/frame-codec.js'
-import { decodeMessageBatch } from '../transport/message-codec.js'
-import { FROM_HEADER, KEEPALIVE_HEADER, RAFT_STREAM_PATH, STREAM_CONTENT_TYPE } from '../transport/peer-protocol.js'
+import { decodePeerFrame, type StreamAnswer, type StreamForward } from '../transport/message-codec.js'
+import { FORWARDS_HEADER, FROM_HEADER, KEEPALIVE_HEADER, RAFT_STREAM_PATH, STREAM_CONTENT_TYPE } from '../transport/peer-protocol.js'
 
 export interface MessageStreamRouteOptions {
   /** Largest frame accepted; a larger one breaks the stream before it is read. */
   readonly frameLimit: number
   /** Called with every valid batch; must not block. */
   readonly onMessages: (msgs: Message[]) => void
+  /**
+   * Forwarded increments that came in frames (validated); must not block.
+   * Without it the route does not offer to take them (FORWARDS_HEADER), and
+   * peers send them as requests.
+   */
+  readonly onForwards?: (from: string, forwards: readonly StreamForward[]) => void
+  /** Answers, in frames, to forwards this node sent the peer `from`. */
+  readonly onAnswers?: (from: string, answers: readonly StreamAnswer[]) => void
   readonly onStreamError?: (from: string, err: unknown) => void
 }
 
@@ -38,7 +46,7 @@ export function registerMessageStreams(app: FastifyInstance, opts: MessageStream
       const keepaliveMs = keepaliveOf(request.headers[KEEPALIVE_HEADER])
       reply.hijack()
       const res = reply.raw
-      res.writeHead(200, { 'content-type': STREAM_CONTENT_TYPE })
+      res.writeHead(200, opts.onForwards === undefined ? { 'content-type': STREAM_CONTENT_TYPE } : { 'content-type': STREAM_CONTENT_TYPE, [FORWARDS_HEADER]: '1' })
       res.flushHeaders()
       streams.add(res)
       const keepalive = setInterval(() => {
@@ -51,7 +59,12 @@ export function registerMessageStreams(app: FastifyInstance, opts: MessageStream
       const req = request.raw
       req.on('data', (chunk: Buffer) => {
         try {
-          for (const payload of reader.push(chunk)) opts.onMessages(decodeMessageBatch(payload))
+          for (const payload of reader.push(chunk)) {
+            const frame = decodePeerFrame(payload)
+            if (frame.messages.length > 0) opts.onMessages(frame.messages as Message[])
+            if (frame.forwards.length > 0) opts.onForwards?.(from, frame.forwards)
+            if (frame.answers.length > 0) opts.onAnswers?.(from, frame.answers)
+          }
         } catch (err) {
           opts.onStreamError?.(from, err)
           req.removeAllListeners('data')

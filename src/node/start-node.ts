@@ -143,6 +143,16 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     onMessages: (msgs) => driver.receive(msgs),
     onStreamError: (from, err) => logger.warn({ from, err }, 'broke a malformed peer message stream'),
     onForward: (inputs) => node.handleForward(inputs),
+    // The same leader side as a forward request; the answer rides this node's next frame to the follower.
+    onStreamForwards: (from, forwards) => {
+      for (const { id, inputs } of forwards) {
+        node
+          .handleForward([...inputs])
+          .then((outcomes) => transport.answerForward(from, id, outcomes))
+          .catch((err: unknown) => logger.error({ err, from }, 'could not answer a forwarded batch'))
+      }
+    },
+    onStreamAnswers: (from, answers) => transport.receiveForwardAnswers(from, answers),
   })
   const publicApp = buildPublicApp(node, {
     failMode: config.failMode,

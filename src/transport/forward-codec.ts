@@ -41,10 +41,12 @@ function isErrorCode(code: string): code is ErrorCode {
 }
 
 /** Only the known fields travel, whatever else the caller's objects carry. */
+export function forwardInputsJson(inputs: readonly IncrementInput[]): object[] {
+  return inputs.map((i) => (i.requestId === undefined ? { clientId: i.clientId, cost: i.cost } : { clientId: i.clientId, cost: i.cost, requestId: i.requestId }))
+}
+
 export function encodeForwardRequest(inputs: readonly IncrementInput[]): string {
-  return JSON.stringify(
-    inputs.map((i) => (i.requestId === undefined ? { clientId: i.clientId, cost: i.cost } : { clientId: i.clientId, cost: i.cost, requestId: i.requestId })),
-  )
+  return JSON.stringify(forwardInputsJson(inputs))
 }
 
 /** Validates an already JSON-parsed body; throws RateLimiterError INVALID_PEER_MESSAGE. */
@@ -70,6 +72,11 @@ export function decodeForwardResponse(body: string, expectedCount: number): Forw
   } catch {
     throw new RateLimiterError('INTERNAL', 'leader answered a forward with invalid JSON')
   }
+  return forwardOutcomesOf(json, expectedCount)
+}
+
+/** decodeForwardResponse for an answer already parsed (it came inside a stream frame). */
+export function forwardOutcomesOf(json: unknown, expectedCount: number): ForwardOutcome[] {
   const parsed = forwardResponseSchema.safeParse(json)
   if (!parsed.success) throw new RateLimiterError('INTERNAL', `malformed forward answer: ${z.prettifyError(parsed.error)}`)
   if (parsed.data.length !== expectedCount) {

@@ -12,6 +12,8 @@
 import { RateLimiterError } from '../errors.js'
 import { decodeConfig, encodeConfig } from '../raft/config.js'
 import type { Entry, EntryKind, Message, MessageType, NodeId } from '../raft/types.js'
+import type { IncrementInput } from '../service.js'
+import { decodeForwardRequest, forwardInputsJson } from './forward-codec.js'
 
 export const MESSAGE_BATCH_CONTENT_TYPE = 'application/json'
 
@@ -86,6 +88,36 @@ function encodeMessage(m: Message): unknown[] {
 /** Encodes messages, in order, as one request body. */
 export function encodeMessageBatch(messages: readonly Message[]): string {
   return JSON.stringify({ v: FORMAT_VERSION, m: messages.map(encodeMessage) })
+}
+
+/** Forwarded increments on a message stream (peer-link.ts): `id` pairs them with their answer. */
+export interface StreamForward {
+  readonly id: number
+  readonly inputs: readonly IncrementInput[]
+}
+
+/** The leader's answer to a StreamForward: outcomes are checked against the request by its sender. */
+export interface StreamAnswer {
+  readonly id: number
+  readonly outcomes: unknown
+}
+
+/** What one frame on a message stream carries. */
+export interface PeerFrame {
+  readonly messages: readonly Message[]
+  readonly forwards: readonly StreamForward[]
+  readonly answers: readonly StreamAnswer[]
+}
+
+/**
+ * A stream frame: the message batch, plus `"f": [[id, inputs], ...]` and
+ * `"a": [[id, outcomes], ...]` when forwards or answers ride along.
+ */
+export function encodePeerFrame(frame: PeerFrame): string {
+  const body: { v: number; m: unknown[]; f?: unknown[]; a?: unknown[] } = { v: FORMAT_VERSION, m: frame.messages.map(encodeMessage) }
+  if (frame.forwards.length > 0) body.f = frame.forwards.map((f) => [f.id, forwardInputsJson(f.inputs)])
+  if (frame.answers.length > 0) body.a = frame.answers.map((a) => [a.id, a.outcomes])
+  return JSON.stringify(body)
 }
 
 // ---- decoding: readers throw a SlotError; the location is prefixed on the way
@@ -204,6 +236,18 @@ function invalid(where: string, problem: string): RateLimiterError {
 
 /** Parses and validates a request body; throws RateLimiterError INVALID_PEER_MESSAGE on anything malformed. */
 export function decodeMessageBatch(body: string): Message[] {
+  return decodeMessages(parseBatch(body))
+}
+
+/** decodeMessageBatch for a stream frame, with the forwards and answers it carries. */
+export function decodePeerFrame(body: string): PeerFrame {
+  const parsed = parseBatch(body)
+  const messages = decodeMessages(parsed)
+  const { f, a } = parsed as { f?: unknown; a?: unknown }
+  return { messages, forwards: f === undefined ? [] : decodeForwards(f), answers: a === undefined ? [] : decodeAnswers(a) }
+}
+
+function parseBatch(body: string): object {
   let parsed: unknown
   try {
     parsed = JSON.parse(body)
@@ -211,6 +255,33 @@ export function decodeMessageBatch(body: string): Message[] {
     throw invalid('batch', 'body is not valid JSON')
   }
   if (typeof parsed !== 'object' || parsed === null) throw invalid('batch', 'must be an object')
+  return parsed
+}
+
+function idOf(pair: unknown, what: string, n: number): [number, unknown] {
+  if (!Array.isArray(pair) || pair.length !== 2 || !Number.isSafeInteger(pair[0]) || (pair[0] as number) < 0) {
+    throw invalid(`${what} ${n}`, 'must be [id, body] with a natural id')
+  }
+  return [pair[0] as number, pair[1]]
+}
+
+function decodeForwards(raw: unknown): StreamForward[] {
+  if (!Array.isArray(raw)) throw invalid('batch', 'f must be an array of forwards')
+  return raw.map((pair, n) => {
+    const [id, inputs] = idOf(pair, 'forward', n)
+    return { id, inputs: decodeForwardRequest(inputs) }
+  })
+}
+
+function decodeAnswers(raw: unknown): StreamAnswer[] {
+  if (!Array.isArray(raw)) throw invalid('batch', 'a must be an array of answers')
+  return raw.map((pair, n) => {
+    const [id, outcomes] = idOf(pair, 'answer', n)
+    return { id, outcomes }
+  })
+}
+
+function decodeMessages(parsed: object): Message[] {
   const { v, m } = parsed as { v?: unknown; m?: unknown }
   if (v !== FORMAT_VERSION) throw invalid('batch', `unsupported format version ${JSON.stringify(v)}`)
   if (!Array.isArray(m)) throw invalid('batch', 'm must be an array of messages')

@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream'
 import type { Pool } from 'undici'
 import { describeError } from './describe-error.js'
 import { EMPTY_FRAME } from './frame-codec.js'
-import { RAFT_STREAM_PATH } from './peer-protocol.js'
+import { FORWARDS_HEADER, RAFT_STREAM_PATH } from './peer-protocol.js'
 
 export interface MessageStreamOptions {
   readonly pool: Pool
@@ -34,10 +34,14 @@ export interface MessageStreamStats {
   /** Streams opened so far: one, unless the peer went away. */
   readonly streamsOpened: number
   readonly bufferedBytes: number
+  /** The open stream's receiver takes forwarded increments in frames. */
+  readonly forwardsInFrames: boolean
 }
 
 export class MessageStream {
   private body: PassThrough | null = null
+  /** The open stream's receiver said it takes forwarded increments in frames. */
+  private forwardsAccepted = false
   private retryAt = 0
   private closed = false
   private sentBatches = 0
@@ -47,19 +51,25 @@ export class MessageStream {
 
   constructor(private readonly opts: MessageStreamOptions) {}
 
-  /** Writes one frame holding `messages` messages, opening a stream first if none is open. */
-  write(frame: Buffer, messages: number): void {
-    if (this.closed) return
+  /** Writes one frame holding `messages` messages, opening a stream first if none is open; false if it was dropped. */
+  write(frame: Buffer, messages: number): boolean {
+    if (this.closed) return false
     // undici destroys the body when the request fails, before we hear of it.
     if (this.body?.destroyed === true) this.fail(this.body, 'the stream was closed')
     const body = this.body ?? this.open()
     if (body === null || body.writableLength + frame.length > this.opts.maxBufferedBytes) {
       this.droppedMessages += messages
-      return
+      return false
     }
     body.write(frame)
     this.sentBatches++
     this.sentMessages += messages
+    return true
+  }
+
+  /** Whether a stream is open to a receiver that takes forwarded increments in frames. */
+  acceptsForwards(): boolean {
+    return this.forwardsAccepted && this.body !== null && !this.body.destroyed && !this.closed
   }
 
   stats(): MessageStreamStats {
@@ -69,6 +79,7 @@ export class MessageStream {
       droppedMessages: this.droppedMessages,
       streamsOpened: this.streamsOpened,
       bufferedBytes: this.body?.writableLength ?? 0,
+      forwardsInFrames: this.acceptsForwards(),
     }
   }
 
@@ -97,7 +108,10 @@ export class MessageStream {
           this.fail(body, `HTTP ${res.statusCode}`)
           return
         }
-        if (this.body === body) this.opts.onHealth(true, '')
+        if (this.body === body) {
+          this.forwardsAccepted = res.headers[FORWARDS_HEADER] === '1'
+          this.opts.onHealth(true, '')
+        }
         // Keepalives: read and forgotten; their absence is the body timeout.
         res.body.on('data', () => {})
         res.body.on('error', (err) => this.fail(body, describeError(err)))
@@ -112,6 +126,7 @@ export class MessageStream {
     body.destroy()
     if (this.body !== body) return // already replaced, or closed on purpose
     this.body = null
+    this.forwardsAccepted = false
     this.retryAt = Date.now() + this.opts.retryMs
     this.opts.onHealth(false, reason)
   }

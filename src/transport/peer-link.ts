@@ -5,10 +5,10 @@ import { Pool } from 'undici'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import type { Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
-import { decodeErrorCode, decodeForwardResponse, encodeForwardRequest, MAX_FORWARD_BATCH } from './forward-codec.js'
+import { decodeErrorCode, decodeForwardResponse, encodeForwardRequest, forwardOutcomesOf, MAX_FORWARD_BATCH } from './forward-codec.js'
 import { describeError } from './describe-error.js'
 import { encodeFrame } from './frame-codec.js'
-import { encodeMessageBatch } from './message-codec.js'
+import { encodePeerFrame, type StreamAnswer, type StreamForward } from './message-codec.js'
 import { MessageStream, type MessageStreamStats } from './message-stream.js'
 import { FROM_HEADER, KEEPALIVE_HEADER, RAFT_FORWARD_PATH, SECRET_HEADER, STREAM_CONTENT_TYPE } from './peer-protocol.js'
 import type { ForwardOutcome, PeerAddress } from './port.js'
@@ -57,8 +57,23 @@ function unreachableCode(err: unknown): ErrorCode {
   return typeof code === 'string' && NOT_CONNECTED.has(code) ? 'NO_LEADER' : 'NO_QUORUM'
 }
 
+/** A forward sent in a stream frame, waiting for the answer in one of the peer's frames. */
+interface PendingForward {
+  readonly inputs: readonly IncrementInput[]
+  readonly resolve: (outcomes: ForwardOutcome[]) => void
+  readonly reject: (err: unknown) => void
+  readonly timer: NodeJS.Timeout
+}
+
+const NONE: readonly never[] = []
+
 export class PeerLink {
   private queue: Message[] = []
+  /** Forwards and answers to forwards that leave with this turn's frame. */
+  private forwardsOut: StreamForward[] = []
+  private answersOut: StreamAnswer[] = []
+  private readonly pendingForwards = new Map<number, PendingForward>()
+  private nextForwardId = 0
   private flushScheduled = false
   private readonly stream: MessageStream
   // Two pools so forwarded increments, which wait for a commit on the leader,
@@ -96,21 +111,51 @@ export class PeerLink {
       maxBufferedBytes: opts.maxBufferedBytes,
       // Peers send every tick; a refused connection is retried a few times per timeout, not per tick.
       retryMs: keepaliveMs,
-      onHealth: (ok, reason) => this.noteHealth(ok, reason),
+      onHealth: (ok, reason) => {
+        // Forwards written to a stream that broke may or may not have been applied.
+        if (!ok) this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', `the stream to ${opts.peer.id} broke: ${reason}`))
+        this.noteHealth(ok, reason)
+      },
     })
   }
 
   send(message: Message): void {
     if (this.closed) return
     this.queue.push(message)
-    // At the end of this turn, so every send() of one burst shares a frame.
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
-      queueMicrotask(this.flush)
+    this.scheduleFlush()
+  }
+
+  /** The answer to a forward this peer sent in a frame; it leaves with this turn's frame to the peer. */
+  answer(id: number, outcomes: readonly ForwardOutcome[]): void {
+    if (this.closed) return
+    this.answersOut.push({ id, outcomes })
+    this.scheduleFlush()
+  }
+
+  /** Answers from the peer to forwards this link sent in frames. */
+  receiveAnswers(answers: readonly StreamAnswer[]): void {
+    for (const { id, outcomes } of answers) {
+      const p = this.pendingForwards.get(id)
+      if (p === undefined) continue // timed out already
+      this.pendingForwards.delete(id)
+      clearTimeout(p.timer)
+      try {
+        p.resolve(forwardOutcomesOf(outcomes, p.inputs.length))
+      } catch (err) {
+        p.reject(err)
+      }
     }
   }
 
+  /**
+   * Forwarded increments ride the message stream when the peer takes them
+   * there: no request and response of their own, and the answer comes back in
+   * a frame the peer sends anyway. Otherwise (no stream open, an older peer,
+   * a huge batch) they go as a request.
+   */
   async forward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
+    if (this.closed) throw new RateLimiterError('SHUTTING_DOWN')
+    if (inputs.length > 0 && inputs.length <= MAX_FORWARD_BATCH && this.stream.acceptsForwards()) return this.streamForward(inputs)
     if (inputs.length <= MAX_FORWARD_BATCH) return this.forwardChunk(inputs)
     const chunks: Promise<ForwardOutcome[]>[] = []
     for (let i = 0; i < inputs.length; i += MAX_FORWARD_BATCH) chunks.push(this.forwardChunk(inputs.slice(i, i + MAX_FORWARD_BATCH)))
@@ -125,6 +170,7 @@ export class PeerLink {
   async close(): Promise<void> {
     this.closed = true
     this.queue = []
+    this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', 'the link closed before the answer came'))
     this.stream.close(true)
     await Promise.all([this.raftPool.destroy(), this.forwardPool.destroy()])
   }
@@ -136,18 +182,70 @@ export class PeerLink {
   async retire(): Promise<void> {
     this.closed = true
     this.queue = []
+    this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', 'the peer left before the answer came'))
     this.stream.close(false)
     await Promise.all([this.raftPool.close(), this.forwardPool.close()])
+  }
+
+  /** At the end of this turn, so every send() of one burst shares a frame. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(this.flush)
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false
     const queue = this.queue
+    const forwards = this.forwardsOut
+    const answers = this.answersOut
     this.queue = []
-    for (let i = 0; i < queue.length; i += this.opts.maxBatchMessages) {
-      const batch = queue.length <= this.opts.maxBatchMessages ? queue : queue.slice(i, i + this.opts.maxBatchMessages)
-      this.stream.write(encodeFrame(encodeMessageBatch(batch)), batch.length)
+    this.forwardsOut = []
+    this.answersOut = []
+    const max = this.opts.maxBatchMessages
+    let i = 0
+    do {
+      const messages = queue.length <= max ? queue : queue.slice(i, i + max)
+      // Forwards and answers ride the first frame.
+      const frame = i === 0 ? { messages, forwards, answers } : { messages, forwards: NONE, answers: NONE }
+      const written = this.stream.write(encodeFrame(encodePeerFrame(frame)), messages.length)
+      if (!written && i === 0) this.sendByRequest(forwards)
+      i += max
+    } while (i < queue.length)
+  }
+
+  private streamForward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
+    return new Promise<ForwardOutcome[]>((resolve, reject) => {
+      const id = this.nextForwardId++
+      // One timer per forwarded batch (not per increment): the same deadline a request has.
+      const timer = setTimeout(() => {
+        if (!this.pendingForwards.delete(id)) return
+        reject(new RateLimiterError('NO_QUORUM', `no answer from ${this.opts.peer.id} within ${this.opts.forwardTimeoutMs} ms`))
+      }, this.opts.forwardTimeoutMs)
+      timer.unref()
+      this.pendingForwards.set(id, { inputs, resolve, reject, timer })
+      this.forwardsOut.push({ id, inputs })
+      this.scheduleFlush()
+    })
+  }
+
+  /** Forwards whose frame was dropped never left: they go as a request instead. */
+  private sendByRequest(forwards: readonly StreamForward[]): void {
+    for (const { id } of forwards) {
+      const p = this.pendingForwards.get(id)
+      if (p === undefined) continue
+      this.pendingForwards.delete(id)
+      clearTimeout(p.timer)
+      this.forwardChunk(p.inputs).then(p.resolve, p.reject)
     }
+  }
+
+  private rejectStreamForwards(err: RateLimiterError): void {
+    for (const p of this.pendingForwards.values()) {
+      clearTimeout(p.timer)
+      p.reject(err)
+    }
+    this.pendingForwards.clear()
   }
 
   private async forwardChunk(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {

@@ -5,6 +5,8 @@ export const RAFT_STREAM_PATH = '/raft/stream'
 export const STREAM_CONTENT_TYPE = 'application/x-raft-frames'
 /** On a stream request: how often the receiver writes a keepalive frame back, in ms. */
 export const KEEPALIVE_HEADER = 'x-raft-keepalive-ms'
+/** On a message stream's response: the receiver takes forwarded increments in frames (a peer without it gets them as requests). */
+export const FORWARDS_HEADER = 'x-raft-forwards'
 export const RAFT_FORWARD_PATH = '/raft/forward'
 
 /** Shared cluster secret; a request without the right one changes nothing (DESIGN §6). */

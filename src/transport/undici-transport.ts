@@ -4,6 +4,7 @@
 import { RateLimiterError } from '../errors.js'
 import type { InstallSnapshot, Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
+import type { StreamAnswer } from './message-codec.js'
 import { originOf, PeerLink, type PeerLinkOptions, type PeerLinkStats, type TransportLogger } from './peer-link.js'
 import { DEFAULT_SNAPSHOT_CHUNK_BYTES, FROM_HEADER, SECRET_HEADER } from './peer-protocol.js'
 import { UNKNOWN_PEER, type ForwardOutcome, type PeerAddress, type Transport } from './port.js'
@@ -127,6 +128,19 @@ export class UndiciTransport implements Transport {
     const link = this.links.get(to)
     if (link === undefined) return Promise.reject(new RateLimiterError('NO_LEADER', `${to} ${UNKNOWN_PEER}`, { neverSent: true }))
     return link.forward(inputs)
+  }
+
+  /** The answer to forwards `to` sent in a stream frame; it travels back in a frame of this node's stream to `to`. */
+  answerForward(to: NodeId, id: number, outcomes: readonly ForwardOutcome[]): void {
+    if (this.closed) return
+    const link = this.links.get(to)
+    if (link === undefined) this.unroutableMessages++
+    else link.answer(id, outcomes)
+  }
+
+  /** Answers that arrived in `from`'s stream frames, for forwards this node sent it. */
+  receiveForwardAnswers(from: NodeId, answers: readonly StreamAnswer[]): void {
+    this.links.get(from)?.receiveAnswers(answers)
   }
 
   stats(): TransportStats {

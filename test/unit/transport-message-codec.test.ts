@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { MessageType } from '../../src/raft/types.js'
-import { decodeMessageBatch, encodeMessageBatch } from '../../src/transport/message-codec.js'
+import { decodeMessageBatch, decodePeerFrame, encodeMessageBatch, encodePeerFrame } from '../../src/transport/message-codec.js'
 import { oneOfEachMessage } from './transport-fixtures.js'
 
 const ALL_TYPES: MessageType[] = [
@@ -69,4 +69,37 @@ for (const [name, body] of Object.entries(malformed)) {
 
 t.test('the error names the offending message', async (t) => {
   t.throws(() => decodeMessageBatch(batch(heartbeat(), [6, 'node-1', 'node-2', 1.5, 12, 3])), /message 1/)
+})
+
+t.test('a stream frame carries forwards and answers beside its messages', async (t) => {
+  const messages = oneOfEachMessage()
+  const forwards = [
+    { id: 0, inputs: [{ clientId: 'alice', cost: 1, requestId: 'r-1' }, { clientId: 'bob', cost: 2 }] },
+    { id: 7, inputs: [{ clientId: 'ключ-😀', cost: 1 }] },
+  ]
+  const answers = [{ id: 3, outcomes: [{ ok: false, code: 'NO_QUORUM' }] }]
+  const frame = decodePeerFrame(encodePeerFrame({ messages, forwards, answers }))
+  t.strictSame(frame.messages, messages)
+  t.strictSame(frame.forwards, forwards)
+  t.strictSame(frame.answers, answers)
+  const plain = encodePeerFrame({ messages, forwards: [], answers: [] })
+  t.equal(plain, encodeMessageBatch(messages), 'without them, a frame is the plain message batch')
+  t.strictSame(decodePeerFrame(plain), { messages, forwards: [], answers: [] })
+})
+
+t.test('malformed forwards and answers break the frame', async (t) => {
+  const bad: [string, unknown][] = [
+    ['f not an array', { f: 1 }],
+    ['forward not a pair', { f: [[1]] }],
+    ['negative id', { f: [[-1, [{ clientId: 'a', cost: 1 }]]] }],
+    ['fractional id', { f: [[1.5, [{ clientId: 'a', cost: 1 }]]] }],
+    ['inputs not an array', { f: [[1, { clientId: 'a', cost: 1 }]] }],
+    ['empty client id', { f: [[1, [{ clientId: '', cost: 1 }]]] }],
+    ['cost 0', { f: [[1, [{ clientId: 'a', cost: 0 }]]] }],
+    ['a not an array', { a: 'x' }],
+    ['answer id a string', { a: [['1', []]] }],
+  ]
+  for (const [why, extra] of bad) {
+    t.throws(() => decodePeerFrame(JSON.stringify({ v: 1, m: [], ...(extra as object) })), { name: 'RateLimiterError', code: 'INVALID_PEER_MESSAGE' }, why)
+  }
 })
