@@ -75,7 +75,7 @@ export const CONFIG_DOC: readonly ConfigDocEntry[] = [
   { name: 'HEARTBEAT_TICKS', default: '2', meaning: 'ticks between leader heartbeats' },
   { name: 'REQUEST_TIMEOUT_MS', default: '2000', meaning: 'how long an increment/check waits for the cluster before 503 NO_QUORUM' },
   { name: 'PEER_TIMEOUT_MS', default: '1000', meaning: 'peer connect and response timeout; a message stream silent this long is reopened' },
-  { name: 'SNAPSHOT_ENTRIES', default: '20000', meaning: 'increments (and other log entries) applied after the last snapshot that trigger the next one (and compaction); at least a quarter of the number of buckets and request ids held is always used' },
+  { name: 'SNAPSHOT_ENTRIES', default: '20000', meaning: 'increments (and other log entries) applied after the last snapshot that trigger the next one (and compaction); at least half the number of buckets and request ids held is always used' },
   { name: 'SNAPSHOT_CHUNK_BYTES', default: '1048576', meaning: 'bytes per chunk when sending a snapshot to a follower' },
   { name: 'INITIAL_CLUSTER_STATE', default: 'new', meaning: '`new`: an empty data dir founds the cluster with the others; `existing`: an empty data dir (a replaced, wiped or newly added node) joins a running cluster and does not vote until it has caught up' },
   { name: 'FAILPOINT', default: '', meaning: 'testing only: `exit-after-commit:<client_id>` makes the leader exit (code 137) right after an increment for that client commits, before it answers' },
