@@ -2,7 +2,7 @@
 // network of drivers: when it compacts, how it streams a snapshot to a
 // follower that needs one, that the follower restores before applying
 // anything newer, and that a failed transfer is retried after a pause.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { RaftDriver, type SnapshotEvent } from '../../src/node/raft-driver.js'
 import type { Entry, InstallSnapshot, Message, NodeId, Snapshot } from '../../src/raft/types.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
@@ -143,9 +143,8 @@ async function propose(net: Net, from: number, n: number): Promise<void> {
   }
 }
 
-const expected = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`)
-
-t.test('compaction, InstallSnapshot to a follower that was down, and retry after a failed transfer', async (t) => {
+/** Three drivers on a Net, stopped at the end of the test, once one of them leads. */
+async function startCluster(t: Test): Promise<{ net: Net; ids: NodeId[]; leader: Member }> {
   const net = new Net()
   const ids = ['n1', 'n2', 'n3']
   for (const id of ids) await net.start(id, ids)
@@ -153,7 +152,13 @@ t.test('compaction, InstallSnapshot to a follower that was down, and retry after
     for (const id of ids) await net.stop(id)
   })
   await until('a leader', () => net.leader() !== undefined)
-  const leader = net.leader() as Member
+  return { net, ids, leader: net.leader() as Member }
+}
+
+const expected = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`)
+
+t.test('compaction, InstallSnapshot to a follower that was down, and retry after a failed transfer', async (t) => {
+  const { net, ids, leader } = await startCluster(t)
   const follower = ids.find((id) => id !== leader.id) as NodeId
   await propose(net, 0, 5)
 
@@ -186,14 +191,7 @@ t.test('compaction, InstallSnapshot to a follower that was down, and retry after
 })
 
 t.test('the log is measured in records, not entries: entries of many increments compact sooner', async (t) => {
-  const net = new Net()
-  const ids = ['n1', 'n2', 'n3']
-  for (const id of ids) await net.start(id, ids)
-  t.teardown(async () => {
-    for (const id of ids) await net.stop(id)
-  })
-  await until('a leader', () => net.leader() !== undefined)
-  const leader = net.leader() as Member
+  const { leader } = await startCluster(t)
   for (let i = 0; i < 3; i++) {
     const r = leader.driver.core.propose([`big${i}*10`])
     if (!r.ok) throw new Error('refused')
