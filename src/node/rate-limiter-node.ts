@@ -106,14 +106,17 @@ export class RateLimiterNode implements RateLimiterService {
   // ---- RateLimiterService --------------------------------------------------
 
   increment(input: IncrementInput): Promise<RateDecision> {
-    if (this.shuttingDown) return Promise.reject(new RateLimiterError('SHUTTING_DOWN'))
-    if (!this.member) return Promise.reject(new RateLimiterError('REMOVED'))
+    return new Promise<RateDecision>((resolve, reject) => this.submit(input, resolve, reject))
+  }
+
+  /** increment() with callbacks: exactly one of them is called, possibly at once. */
+  private submit(input: IncrementInput, resolve: (d: RateDecision) => void, reject: (err: unknown) => void): void {
+    if (this.shuttingDown) return reject(new RateLimiterError('SHUTTING_DOWN'))
+    if (!this.member) return reject(new RateLimiterError('REMOVED'))
     if (!Number.isInteger(input.cost) || input.cost < 1 || input.cost > this.burst) {
-      return Promise.reject(new RateLimiterError('COST_EXCEEDS_BURST', `cost ${input.cost}, burst ${this.burst}`))
+      return reject(new RateLimiterError('COST_EXCEEDS_BURST', `cost ${input.cost}, burst ${this.burst}`))
     }
-    return new Promise<RateDecision>((resolve, reject) => {
-      this.dispatch({ input, resolve, reject, deadline: this.now() + this.opts.requestTimeoutMs })
-    })
+    this.dispatch({ input, resolve, reject, deadline: this.now() + this.opts.requestTimeoutMs })
   }
 
   check(clientId: string): Promise<RateDecision> {
@@ -199,14 +202,33 @@ export class RateLimiterNode implements RateLimiterService {
 
 
   /** The leader side of a follower's forwarded batch. */
-  async handleForward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
-    if (this.driver?.core.currentRole !== 'leader') return inputs.map(() => ({ ok: false, code: 'NO_LEADER' }) as const)
-    return Promise.all(
-      inputs.map((input) =>
-        this.increment(input).then(
-          (decision): ForwardOutcome => ({ ok: true, decision }),
-          (err: unknown): ForwardOutcome => ({ ok: false, code: errorCodeOf(err) }),
-        ),
+  handleForward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
+    return new Promise((resolve) => this.acceptForwarded(inputs, resolve))
+  }
+
+  /**
+   * handleForward() with a callback, called once every increment has its
+   * outcome. It runs inside the apply that decides the last one, not a few
+   * promise hops later, so an answer sent from it leaves in the same peer
+   * frame as the append that follows the commit.
+   */
+  acceptForwarded(inputs: readonly IncrementInput[], done: (outcomes: ForwardOutcome[]) => void): void {
+    if (this.driver?.core.currentRole !== 'leader' || inputs.length === 0) {
+      done(inputs.map(() => ({ ok: false, code: 'NO_LEADER' }) as const))
+      return
+    }
+    const outcomes = new Array<ForwardOutcome | undefined>(inputs.length)
+    let left = inputs.length
+    const settle = (i: number, outcome: ForwardOutcome): void => {
+      if (outcomes[i] !== undefined) return // a waiter is answered once; ignore a late second call
+      outcomes[i] = outcome
+      if (--left === 0) done(outcomes as ForwardOutcome[])
+    }
+    inputs.forEach((input, i) =>
+      this.submit(
+        input,
+        (decision) => settle(i, { ok: true, decision }),
+        (err: unknown) => settle(i, { ok: false, code: errorCodeOf(err) }),
       ),
     )
   }

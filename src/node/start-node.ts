@@ -145,12 +145,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     onForward: (inputs) => node.handleForward(inputs),
     // The same leader side as a forward request; the answer rides this node's next frame to the follower.
     onStreamForwards: (from, forwards) => {
-      for (const { id, inputs } of forwards) {
-        node
-          .handleForward([...inputs])
-          .then((outcomes) => transport.answerForward(from, id, outcomes))
-          .catch((err: unknown) => logger.error({ err, from }, 'could not answer a forwarded batch'))
-      }
+      for (const { id, inputs } of forwards) node.acceptForwarded(inputs, (outcomes) => transport.answerForward(from, id, outcomes))
     },
     onStreamAnswers: (from, answers) => transport.receiveForwardAnswers(from, answers),
   })
