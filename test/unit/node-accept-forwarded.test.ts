@@ -8,6 +8,7 @@ import { RateLimiterNode } from '../../src/node/rate-limiter-node.js'
 import type { Message } from '../../src/raft/types.js'
 import type { IncrementInput } from '../../src/service.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
+import { nodeHooks } from '../support/node-hooks.js'
 import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} }
@@ -31,6 +32,7 @@ async function oneNode(t: Test, voters: string[]): Promise<{ node: RateLimiterNo
     transport: noTransport,
     restored: await store.load(),
     hooks: {
+      ...nodeHooks(node, (err) => t.fail(String(err))),
       onApply: (entries) => {
         applying = true
         try {
@@ -39,14 +41,6 @@ async function oneNode(t: Test, voters: string[]): Promise<{ node: RateLimiterNo
           applying = false
         }
       },
-      onReadStates: (states) => node.onReadStates(states),
-      onDroppedReads: (ctxs) => node.onDroppedReads(ctxs),
-      onTick: () => node.onTick(),
-      beforeReady: () => node.beforeReady(),
-      onRestore: (snapshot) => node.onRestore(snapshot),
-      snapshotLines: () => node.snapshotLines(),
-      stateEntries: () => node.stateEntries(),
-      onFatal: (err) => t.fail(String(err)),
     },
   })
   node.attach(driver)

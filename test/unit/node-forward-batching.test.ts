@@ -8,6 +8,7 @@ import { RateLimiterNode } from '../../src/node/rate-limiter-node.js'
 import type { Message, NodeId } from '../../src/raft/types.js'
 import type { IncrementInput, RateDecision } from '../../src/service.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
+import { nodeHooks } from '../support/node-hooks.js'
 import type { ForwardOutcome, PeerAddress, Transport } from '../../src/transport/port.js'
 
 const decision: RateDecision = { result: true, remaining: 9, limit: 10, refill: 10, windowSec: 1, resetSec: 1, retryAfterSec: 0 }
@@ -47,17 +48,7 @@ t.test('with 4 forwards out, later increments wait and leave in one request', as
     store,
     transport,
     restored: await store.load(),
-    hooks: {
-      onApply: (entries) => node.onApply(entries),
-      onReadStates: (states) => node.onReadStates(states),
-      onDroppedReads: (ctxs) => node.onDroppedReads(ctxs),
-      onTick: () => node.onTick(),
-      beforeReady: () => node.beforeReady(),
-      onRestore: (snapshot) => node.onRestore(snapshot),
-      snapshotLines: () => node.snapshotLines(),
-      stateEntries: () => node.stateEntries(),
-      onFatal: (err) => t.fail(String(err)),
-    },
+    hooks: nodeHooks(node, (err) => t.fail(String(err))),
   })
   node.attach(driver)
   driver.start()
