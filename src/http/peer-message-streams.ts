@@ -61,7 +61,7 @@ export function registerMessageStreams(app: FastifyInstance, opts: MessageStream
         try {
           for (const payload of reader.push(chunk)) {
             const frame = decodePeerFrame(payload)
-            if (frame.messages.length > 0) opts.onMessages(frame.messages as Message[])
+            if (frame.messages.length > 0) opts.onMessages(frame.messages)
             if (frame.forwards.length > 0) opts.onForwards?.(from, frame.forwards)
             if (frame.answers.length > 0) opts.onAnswers?.(from, frame.answers)
           }

@@ -25,10 +25,10 @@ export class PendingProposals<W extends Waiter<never>> {
 
   constructor(private readonly onSettle: SettleProposal<W>) {}
 
-  /** `waiters[i]` waits for `batch.items[i]`, proposed at `index` in `term`. */
-  add(index: number, term: number, batch: CommandBatch, waiters: readonly W[]): void {
+  /** `waiters[i]` waits for `batch.items[i]`, proposed at `index` in `term`. Keeps `waiters` (not a copy): the caller hands it over. */
+  add(index: number, term: number, batch: CommandBatch, waiters: (W | undefined)[]): void {
     if (waiters.length !== batch.items.length) throw new Error(`${waiters.length} waiters for ${batch.items.length} items`)
-    this.byIndex.set(index, { term, batch, waiters: waiters.slice(), live: waiters.length })
+    this.byIndex.set(index, { term, batch, waiters, live: waiters.length })
   }
 
   has(index: number): boolean {

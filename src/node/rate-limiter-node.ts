@@ -4,6 +4,7 @@
 // replicated state machine.
 import { randomInt } from 'node:crypto'
 import { formatHostPort, parseHostPort } from '../address.js'
+import { inChunks } from '../chunks.js'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import { isMember } from '../raft/config.js'
 import type { ClusterConfig, ConfChange, ConfChangeRefusal, Entry, NodeId, ReadState, Snapshot } from '../raft/types.js'
@@ -296,14 +297,12 @@ export class RateLimiterNode implements RateLimiterService {
   onApply(entries: readonly Entry[]): number {
     let records = 0
     for (const e of entries) {
-      records++
       let decisions: Decision[] | null = null
       if (e.kind === 'cmd') {
         try {
           // The leader's own entry holds what it encoded: apply that, skip the decode.
           const batch = this.pending.batchAt(e.index, e.term) ?? decodeCommandBatch(e.data)
           decisions = this.sm.applyBatch(batch)
-          records += decisions.length - 1
           if (this.opts.failpoint !== undefined) this.checkFailpoint(e.index, batch, decisions)
         } catch (err) {
           // Deterministic on every replica: the whole entry is skipped everywhere.
@@ -311,6 +310,7 @@ export class RateLimiterNode implements RateLimiterService {
         }
       }
       this.pending.settle(e.index, e.term, decisions)
+      records += decisions?.length ?? 1
       if (e.kind === 'config') this.membership.applied(e.index, e.term)
     }
     if (this.readsToServe.length > 0) this.serveReads()
@@ -454,8 +454,7 @@ export class RateLimiterNode implements RateLimiterService {
     const stamp = Math.max(this.now(), this.lastStamp, this.sm.lastStamp)
     this.lastStamp = stamp
     const policy = this.opts.policy
-    const groups: IncrementRequest[][] = []
-    for (let i = 0; i < batch.length; i += MAX_ITEMS_PER_ENTRY) groups.push(batch.slice(i, i + MAX_ITEMS_PER_ENTRY))
+    const groups = inChunks(batch, MAX_ITEMS_PER_ENTRY)
     const batches = groups.map((g): CommandBatch => ({ stamp, policy, items: g.map(({ input }) => itemOf(input)) }))
     const res = driver.core.propose(batches.map(encodeCommandBatch))
     if (!res.ok) {

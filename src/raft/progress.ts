@@ -137,7 +137,7 @@ export class Progress {
    */
   onHeartbeatResponse(lastIndex: number): void {
     this.probeSent = false
-    if (this.inflights.length > 0 && this.inflights.length >= this.window(lastIndex)) this.inflights.shift()
+    if (this.inflights.length >= this.window(lastIndex)) this.inflights.shift()
   }
 
   view(): PeerProgress {

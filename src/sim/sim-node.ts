@@ -4,6 +4,7 @@
 // that write is synced sends `persistedMessages`, calls advance and applies
 // the committed entries. It also stamps proposals with its own clock,
 // forwards increments to the leader, and serves ReadIndex reads.
+import { inChunks } from '../chunks.js'
 import { RaftCore } from '../raft/core.js'
 import { storedSnapshotMessage } from '../raft/install-snapshot.js'
 import type { Bug, ConfChange, ConfChangeResult, Entry, Message, NodeId, RaftConfig, Ready, Snapshot } from '../raft/types.js'
@@ -281,8 +282,7 @@ export class SimNode {
     // Stamps never go back on one leader, even when its clock does.
     const stamp = Math.max(this.localClock(), this.lastProposedStamp)
     this.lastProposedStamp = stamp
-    const groups: Proposal[][] = []
-    for (let i = 0; i < items.length; i += this.env.cfg.maxItemsPerEntry) groups.push(items.slice(i, i + this.env.cfg.maxItemsPerEntry))
+    const groups = inChunks(items, this.env.cfg.maxItemsPerEntry)
     const data = groups.map((g) => {
       const batch: CommandBatch = {
         stamp,

@@ -1,5 +1,7 @@
-// Wire encoding of a batch of Raft messages. This is the only file that knows
-// the format, so a binary codec can replace it without touching the callers.
+// Wire encoding of a message-stream frame: a batch of Raft messages, and the
+// forwarded increments and their answers that ride along. This is the only
+// file that knows the format, so a binary codec can replace it without
+// touching the callers.
 //
 // Format v1 (JSON, positional to stay compact): {"v":1,"m":[tuple, ...]}
 // Every tuple starts [typeCode, from, to, term, ...] followed by the fields of
@@ -14,8 +16,6 @@ import { decodeConfig, encodeConfig } from '../raft/config.js'
 import type { Entry, EntryKind, Message, MessageType, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
 import { decodeForwardRequest, forwardInputsJson } from './forward-codec.js'
-
-export const MESSAGE_BATCH_CONTENT_TYPE = 'application/json'
 
 const FORMAT_VERSION = 1
 const MAX_NODE_ID_LENGTH = 256
@@ -85,11 +85,6 @@ function encodeMessage(m: Message): unknown[] {
   }
 }
 
-/** Encodes messages, in order, as one request body. */
-export function encodeMessageBatch(messages: readonly Message[]): string {
-  return JSON.stringify({ v: FORMAT_VERSION, m: messages.map(encodeMessage) })
-}
-
 /** Forwarded increments on a message stream (peer-link.ts): `id` pairs them with their answer. */
 export interface StreamForward {
   readonly id: number
@@ -110,8 +105,8 @@ export interface PeerFrame {
 }
 
 /**
- * A stream frame: the message batch, plus `"f": [[id, inputs], ...]` and
- * `"a": [[id, outcomes], ...]` when forwards or answers ride along.
+ * A stream frame: the messages, in order, plus `"f": [[id, inputs], ...]`
+ * and `"a": [[id, outcomes], ...]` when forwards or answers ride along.
  */
 export function encodePeerFrame(frame: PeerFrame): string {
   const body: { v: number; m: unknown[]; f?: unknown[]; a?: unknown[] } = { v: FORMAT_VERSION, m: frame.messages.map(encodeMessage) }
@@ -234,13 +229,8 @@ function invalid(where: string, problem: string): RateLimiterError {
   return new RateLimiterError('INVALID_PEER_MESSAGE', `${where}: ${problem}`)
 }
 
-/** Parses and validates a request body; throws RateLimiterError INVALID_PEER_MESSAGE on anything malformed. */
-export function decodeMessageBatch(body: string): Message[] {
-  return decodeMessages(parseBatch(body))
-}
-
-/** decodeMessageBatch for a stream frame, with the forwards and answers it carries. */
-export function decodePeerFrame(body: string): PeerFrame {
+/** Parses and validates a frame; throws RateLimiterError INVALID_PEER_MESSAGE on anything malformed. */
+export function decodePeerFrame(body: string): PeerFrame & { readonly messages: Message[] } {
   const parsed = parseBatch(body)
   const messages = decodeMessages(parsed)
   const { f, a } = parsed as { f?: unknown; a?: unknown }

@@ -2,6 +2,7 @@
 // queued this turn, the stream they leave on, the pool for forwarded
 // increments, and whether the peer answered lately.
 import { Pool } from 'undici'
+import { inChunks } from '../chunks.js'
 import { RateLimiterError, type ErrorCode } from '../errors.js'
 import type { Message, NodeId } from '../raft/types.js'
 import type { IncrementInput } from '../service.js'
@@ -157,9 +158,7 @@ export class PeerLink {
     if (this.closed) throw new RateLimiterError('SHUTTING_DOWN')
     if (inputs.length > 0 && inputs.length <= MAX_FORWARD_BATCH && this.stream.acceptsForwards()) return this.streamForward(inputs)
     if (inputs.length <= MAX_FORWARD_BATCH) return this.forwardChunk(inputs)
-    const chunks: Promise<ForwardOutcome[]>[] = []
-    for (let i = 0; i < inputs.length; i += MAX_FORWARD_BATCH) chunks.push(this.forwardChunk(inputs.slice(i, i + MAX_FORWARD_BATCH)))
-    return (await Promise.all(chunks)).flat()
+    return (await Promise.all(inChunks([...inputs], MAX_FORWARD_BATCH).map((chunk) => this.forwardChunk(chunk)))).flat()
   }
 
   stats(): PeerLinkStats {
@@ -202,16 +201,12 @@ export class PeerLink {
     this.queue = []
     this.forwardsOut = []
     this.answersOut = []
-    const max = this.opts.maxBatchMessages
-    let i = 0
-    do {
-      const messages = queue.length <= max ? queue : queue.slice(i, i + max)
-      // Forwards and answers ride the first frame.
+    // At least one frame (an empty queue is one empty piece); forwards and answers ride the first.
+    inChunks(queue, this.opts.maxBatchMessages).forEach((messages, i) => {
       const frame = i === 0 ? { messages, forwards, answers } : { messages, forwards: NONE, answers: NONE }
       const written = this.stream.write(encodeFrame(encodePeerFrame(frame)), messages.length)
       if (!written && i === 0) this.sendByRequest(forwards)
-      i += max
-    } while (i < queue.length)
+    })
   }
 
   private streamForward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {

@@ -1,5 +1,16 @@
 // Shared test data for the transport tests: one message of every type.
 import type { Message } from '../../src/raft/types.js'
+import { decodePeerFrame, encodePeerFrame } from '../../src/transport/message-codec.js'
+
+/** A frame of messages only. */
+export function encodeMessageBatch(messages: readonly Message[]): string {
+  return encodePeerFrame({ messages, forwards: [], answers: [] })
+}
+
+/** The messages of a frame (which must carry nothing else for these tests). */
+export function decodeMessageBatch(body: string): Message[] {
+  return decodePeerFrame(body).messages
+}
 
 export function oneOfEachMessage(from = 'node-1', to = 'node-2'): Message[] {
   return [

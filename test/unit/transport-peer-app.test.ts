@@ -9,9 +9,8 @@ import { RateLimiterError } from '../../src/errors.js'
 import type { Message } from '../../src/raft/types.js'
 import type { IncrementInput, RateDecision } from '../../src/service.js'
 import { EMPTY_FRAME, encodeFrame } from '../../src/transport/frame-codec.js'
-import { encodeMessageBatch } from '../../src/transport/message-codec.js'
 import type { ForwardOutcome } from '../../src/transport/port.js'
-import { oneOfEachMessage } from './transport-fixtures.js'
+import { encodeMessageBatch, oneOfEachMessage } from './transport-fixtures.js'
 
 const SECRET = 's3cret-for-tests'
 const decision: RateDecision = { result: true, remaining: 4, limit: 10, refill: 10, windowSec: 60, resetSec: 30, retryAfterSec: 0 }
