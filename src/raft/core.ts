@@ -525,6 +525,7 @@ export class RaftCore {
     for (const [id, l] of this.leaving) if (++l.ticks >= this.cfg.electionTicks * LEAVING_TIMEOUT_ELECTIONS) this.forget(id)
     const snapshotTimeout = this.cfg.snapshotTimeoutTicks ?? this.cfg.electionTicks * 20
     for (const pr of this.progress.values()) {
+      pr.onTick()
       // An unanswered snapshot (lost, or refused as stale) must not block the follower forever.
       if (pr.state === 'snapshot' && ++pr.snapshotElapsed >= snapshotTimeout) pr.becomeProbe()
     }
@@ -540,6 +541,9 @@ export class RaftCore {
       this.heartbeatElapsed = 0
       this.broadcastHeartbeat()
     }
+    // Spares get what they lack once a tick; a needed follower that stalled
+    // through this tick now ranks below them, so its entries go to a spare at once.
+    if (this.sparesEnabled()) for (const pr of this.progress.values()) this.sendAppend(pr, false, true)
     // A new commit index reaches followers with the next entries; one that no
     // entries carried within a tick gets an empty append. Sending one per
     // commit advance would double the messages of every round.
@@ -698,6 +702,8 @@ export class RaftCore {
         return
       case 'read_index':
         if (pr === undefined) return
+        // A spare that reads must hold the entries up to the read index to answer.
+        this.sendAppend(pr, false, true)
         this.reads.add(m.ctx, m.from, this.log.committed, this.committedInCurrentTerm())
         this.releaseReads()
         return
@@ -787,7 +793,7 @@ export class RaftCore {
     // sendIfEmpty: in replicate state `next` may already be past the last index
     // while the appends carrying the tail were lost; an empty append at next-1
     // makes the follower reject and the leader fall back to probing (etcd does the same).
-    if (pr.match < this.log.lastIndex()) this.sendAppend(pr, true)
+    if (pr.match < this.log.lastIndex()) this.sendAppend(pr, true, true)
     this.reads.ack(m.from, m.readSeq)
     this.releaseReads()
   }
@@ -798,9 +804,17 @@ export class RaftCore {
     for (const pr of this.progress.values()) this.sendAppend(pr, sendIfEmpty)
   }
 
-  /** Sends as many AppendEntries as the follower's window allows. */
-  private sendAppend(pr: Progress, sendIfEmpty: boolean): void {
+  /**
+   * Sends as many AppendEntries as the follower's window allows; to a spare
+   * (see RaftConfig.spareBatchEntries) only once it lags by a full batch,
+   * unless `flushSpare`.
+   */
+  private sendAppend(pr: Progress, sendIfEmpty: boolean, flushSpare = false): void {
     const last = this.log.lastIndex()
+    if (!flushSpare && pr.unsent(last) < (this.cfg.spareBatchEntries ?? 0) && this.isSpare(pr)) {
+      if (sendIfEmpty) this.sendCommitNotice(pr, last)
+      return
+    }
     let sentAny = false
     while (!pr.isPaused(last) && (pr.next <= last || (sendIfEmpty && !sentAny))) {
       const prevIndex = pr.next - 1
@@ -825,13 +839,38 @@ export class RaftCore {
       sentAny = true
       if (entries.length === 0) return
     }
-    if (sendIfEmpty && !sentAny && pr.state !== 'snapshot' && pr.match >= this.log.snapshotIndex()) {
-      // A paused follower still learns the new commit index.
-      const prevIndex = Math.min(pr.match, last)
-      const commit = Math.min(pr.match, this.log.committed)
-      this.send({ type: 'append', to: pr.id, prevIndex, prevTerm: this.log.term(prevIndex) ?? 0, entries: [], commit })
-      pr.sentCommit = commit
+    if (sendIfEmpty && !sentAny) this.sendCommitNotice(pr, last)
+  }
+
+  /** An empty append: a follower we hold entries back from still learns the commit index, up to what it holds. */
+  private sendCommitNotice(pr: Progress, last: number): void {
+    if (pr.state === 'snapshot' || pr.match < this.log.snapshotIndex()) return
+    const prevIndex = Math.min(pr.match, last)
+    const commit = Math.min(pr.match, this.log.committed)
+    this.send({ type: 'append', to: pr.id, prevIndex, prevTerm: this.log.term(prevIndex) ?? 0, entries: [], commit })
+    pr.sentCommit = commit
+  }
+
+  private sparesEnabled(): boolean {
+    return (this.cfg.spareBatchEntries ?? 0) > 0
+  }
+
+  /**
+   * Whether a commit can do without `pr` for now: it is a voter in replicate
+   * state, not the transfer target, and at least quorum-1 other followers
+   * (quorum if we do not vote) rank above it. Followers rank by stalled ticks,
+   * then id, so the choice is stable while all answer promptly, and one that
+   * keeps the leader waiting through a tick is replaced by a spare at once.
+   */
+  private isSpare(pr: Progress): boolean {
+    if (!this.sparesEnabled() || pr.state !== 'replicate' || pr.id === this.transferee || !this.conf.voters.includes(pr.id)) return false
+    const needed = this.voter ? this.quorum - 1 : this.quorum
+    let above = 0
+    for (const id of this.conf.voters) {
+      const other = id === pr.id ? undefined : this.progress.get(id)
+      if (other !== undefined && ranksAbove(other, pr)) above++
     }
+    return above >= needed
   }
 
   private sendSnapshot(pr: Progress): void {
@@ -983,6 +1022,13 @@ export class RaftCore {
   private hardState(): HardState {
     return { term: this.term, vote: this.vote, commit: this.log.committed }
   }
+}
+
+/** Which of two followers a commit should wait on first (see RaftCore.isSpare). */
+function ranksAbove(a: Progress, b: Progress): boolean {
+  if (a.state !== 'replicate') return false
+  if (a.stalledTicks !== b.stalledTicks) return a.stalledTicks < b.stalledTicks
+  return a.id < b.id
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

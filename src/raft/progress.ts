@@ -17,6 +17,12 @@ export class Progress {
   snapshotElapsed = 0
   /** The commit index the last AppendEntries to it carried: whether it still needs a commit notice. */
   sentCommit = 0
+  /**
+   * Ticks in a row that ended with appends in flight and no answer since the
+   * tick before: how long it has kept the leader waiting (0 when healthy).
+   */
+  stalledTicks = 0
+  private answeredSinceTick = false
 
   /**
    * `maxInflight` bounds the AppendEntries in flight to a follower that lags by
@@ -51,6 +57,17 @@ export class Progress {
     return lastIndex - this.next + 1 >= this.fullMessage ? this.maxInflight : 1
   }
 
+  /** Entries of a log ending at `lastIndex` not yet sent to it. */
+  unsent(lastIndex: number): number {
+    return Math.max(0, lastIndex - this.next + 1)
+  }
+
+  /** A leader tick: count it as stalled if appends waited through it unanswered. */
+  onTick(): void {
+    this.stalledTicks = this.state === 'replicate' && this.inflights.length > 0 && !this.answeredSinceTick ? this.stalledTicks + 1 : 0
+    this.answeredSinceTick = false
+  }
+
   /** Record an AppendEntries carrying entries up to `lastSent`. */
   sent(lastSent: number, hadEntries: boolean): void {
     if (this.state === 'replicate') {
@@ -72,6 +89,7 @@ export class Progress {
     }
     if (this.next <= index) this.next = index + 1
     this.probeSent = false
+    this.answeredSinceTick = true
     while (this.inflights.length > 0 && (this.inflights[0] as number) <= index) this.inflights.shift()
     if (this.state === 'probe' && progressed) this.becomeReplicate()
     // The follower installed the snapshot (or already had its entries): replicate from there.

@@ -262,6 +262,17 @@ export interface RaftConfig {
    * always sent, however large). Default: no limit beyond maxBatchEntries.
    */
   readonly maxBatchChars?: number
+  /**
+   * A commit needs the answers of quorum-1 followers (the leader counts
+   * itself). With this set, the leader sends new entries at once only to the
+   * followers it needs, the ones that have answered promptly; the others
+   * ("spares") get them once they lag by this many entries, at each tick, or
+   * when they ask for a read index. A spare does the same work in fewer,
+   * larger writes, and takes over the moment a needed follower keeps the
+   * leader waiting through a tick. Default 0: every follower gets every
+   * append as soon as its window allows.
+   */
+  readonly spareBatchEntries?: number
   readonly preVote: boolean
   readonly checkQuorum: boolean
   /**

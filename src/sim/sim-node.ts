@@ -143,6 +143,7 @@ export class SimNode {
       random: this.env.newRandom(),
       bugs: new Set(cfg.bugs.filter(isRaftBug)),
       ...(cfg.snapshotTimeoutTicks === undefined ? {} : { snapshotTimeoutTicks: cfg.snapshotTimeoutTicks }),
+      ...(cfg.spareBatchEntries === undefined ? {} : { spareBatchEntries: cfg.spareBatchEntries }),
       rejoin: this.rejoin,
     }
     const restored = this.disk.load()

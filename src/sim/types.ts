@@ -44,7 +44,7 @@ export const CRASH_POINTS: readonly CrashPoint[] = [
 /** The core's tuning, taken from RaftConfig so the two cannot drift apart. */
 type CoreTuning = Pick<
   RaftConfig,
-  'electionTicks' | 'heartbeatTicks' | 'maxInflight' | 'maxBatchEntries' | 'preVote' | 'checkQuorum' | 'snapshotTimeoutTicks'
+  'electionTicks' | 'heartbeatTicks' | 'maxInflight' | 'maxBatchEntries' | 'preVote' | 'checkQuorum' | 'snapshotTimeoutTicks' | 'spareBatchEntries'
 >
 
 export interface SimConfig extends CoreTuning {

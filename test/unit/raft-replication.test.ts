@@ -328,3 +328,100 @@ t.test('a commit index alone is written at most once a tick, and rides along wit
   net.stabilize()
   t.equal(net.disks.get('n2')!.hardState.commit, net.node('n1').status().commit - 1, 'entries carry the commit index they came with')
 })
+
+/** Entries (by data) of the appends with entries queued for `to`; with `drop`, taken off the queue. */
+function appendsTo(net: RaftNet, to: string, drop = false): string[][] {
+  net.flush()
+  const out = net.queue.filter((m) => m.type === 'append' && m.to === to && m.entries.length > 0)
+  if (drop) net.queue = net.queue.filter((m) => !out.includes(m))
+  return out.map((m) => (m.type === 'append' ? m.entries.map((e) => e.data) : []))
+}
+
+/** Delivers everything queued until the network is quiet; returns (and drops) appends with entries for `spare`. */
+function stabilizeWithout(net: RaftNet, spare: string): string[][] {
+  const held: string[][] = []
+  for (let i = 0; i < 100; i++) {
+    held.push(...appendsTo(net, spare, true))
+    if (net.queue.length === 0) return held
+    const q = net.queue
+    net.queue = []
+    for (const m of q) net.deliver(m)
+  }
+  throw new Error('network did not settle')
+}
+
+t.test('spares: only the follower a commit needs gets each append; the spare gets full batches', async (t) => {
+  const net = new RaftNet(ids, { spareBatchEntries: 4 })
+  net.elect('n1')
+  net.tickAll(2)
+  net.stabilize()
+  const n1 = net.node('n1')
+  // One at a time, each committed before the next: n2 (first by id) is the follower the commit waits on.
+  const held: string[][] = []
+  for (let i = 0; i < 3; i++) {
+    n1.propose([`p${i}`])
+    held.push(...stabilizeWithout(net, 'n3'))
+    t.equal(n1.status().commit, n1.status().lastIndex, `p${i} committed with n2's answer alone`)
+  }
+  t.same(held, [], 'n3 was sent none of the first three entries')
+  n1.propose(['p3'])
+  t.same(appendsTo(net, 'n3'), [['p0', 'p1', 'p2', 'p3']], 'the fourth makes a full batch: one append carries all four')
+  net.stabilize()
+  net.tickAll(1)
+  net.stabilize()
+  for (const id of ids) t.same(net.appliedData(id).slice(-4), ['p0', 'p1', 'p2', 'p3'], `${id} applied all four`)
+})
+
+t.test('spares: a tick sends the spare what it lacks, and so does its read index request', async (t) => {
+  const net = new RaftNet(ids, { spareBatchEntries: 100 })
+  net.elect('n1')
+  net.tickAll(2)
+  net.stabilize()
+  const n1 = net.node('n1')
+  n1.propose(['a'])
+  t.same(stabilizeWithout(net, 'n3'), [], 'the entry is not sent to the spare at once')
+  n1.tick()
+  t.same(appendsTo(net, 'n3'), [['a']], 'the next tick sends it')
+  net.stabilize()
+
+  n1.propose(['b'])
+  t.same(stabilizeWithout(net, 'n3'), [], 'nor the next one')
+  net.node('n3').readIndex('r1')
+  net.flush()
+  const ask = net.queue.filter((m) => m.type === 'read_index')
+  net.queue = net.queue.filter((m) => m.type !== 'read_index')
+  for (const m of ask) net.deliver(m)
+  t.same(appendsTo(net, 'n3'), [['b']], 'asking for a read index brings it the entries it must apply first')
+  net.stabilize()
+  t.same(net.readStates.get('n3')?.map((r) => r.ctx), ['r1'], 'the read is answered')
+  t.same(net.appliedData('n3'), net.appliedData('n1'), 'n3 applied up to the read index')
+})
+
+t.test('spares: a needed follower that stalls through a tick is replaced by the spare at once', async (t) => {
+  const net = new RaftNet(ids, { spareBatchEntries: 100 })
+  net.elect('n1')
+  net.tickAll(2)
+  net.stabilize()
+  const n1 = net.node('n1')
+  net.crash('n2')
+  n1.propose(['x'])
+  t.same(stabilizeWithout(net, 'n3'), [], 'x goes to n2 only')
+  t.equal(n1.status().commit < n1.status().lastIndex, true, 'not committed: n2 does not answer')
+  n1.tick()
+  t.same(appendsTo(net, 'n3'), [['x']], 'after a tick unanswered, n3 gets x')
+  net.stabilize()
+  t.equal(n1.status().commit, n1.status().lastIndex, 'committed with n3')
+  n1.propose(['y'])
+  t.same(appendsTo(net, 'n3'), [['y']], 'and n3 now gets each new entry at once')
+  net.stabilize()
+  t.equal(n1.status().commit, n1.status().lastIndex, 'y committed without waiting for a tick')
+})
+
+t.test('spares: off by default, every follower gets every append', async (t) => {
+  const net = new RaftNet(ids)
+  net.elect('n1')
+  net.tickAll(2)
+  net.stabilize()
+  net.node('n1').propose(['z'])
+  t.same(appendsTo(net, 'n3'), [['z']])
+})
