@@ -1015,8 +1015,16 @@ export class RaftCore {
     else this.msgsAfterPersist.push(this.stamp(m))
   }
 
+  /**
+   * Fills in sender and term. Every caller passes a literal built for this one
+   * message, so it is completed in place: a spread copy per message showed up
+   * in leader and follower profiles (1-2% of their time).
+   */
   private stamp(m: Outgoing): Message {
-    return { ...m, from: this.cfg.id, term: m.term ?? this.term } as Message
+    const out = m as Outgoing & { from: NodeId; term: number }
+    out.from = this.cfg.id
+    out.term ??= this.term
+    return out as Message
   }
 
   private hardState(): HardState {
