@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { RaftCore } from '../../src/raft/core.js'
 import type { Message } from '../../src/raft/types.js'
 import { RaftNet } from '../support/raft-net.js'
 
@@ -350,12 +351,17 @@ function stabilizeWithout(net: RaftNet, spare: string): string[][] {
   throw new Error('network did not settle')
 }
 
-t.test('spares: only the follower a commit needs gets each append; the spare gets full batches', async (t) => {
-  const net = new RaftNet(ids, { spareBatchEntries: 4 })
+/** A settled three-node net led by n1, with spares batched by `spareBatchEntries`; returns the leader. */
+function spareNet(spareBatchEntries: number): { net: RaftNet; n1: RaftCore } {
+  const net = new RaftNet(ids, { spareBatchEntries })
   net.elect('n1')
   net.tickAll(2)
   net.stabilize()
-  const n1 = net.node('n1')
+  return { net, n1: net.node('n1') }
+}
+
+t.test('spares: only the follower a commit needs gets each append; the spare gets full batches', async (t) => {
+  const { net, n1 } = spareNet(4)
   // One at a time, each committed before the next: n2 (first by id) is the follower the commit waits on.
   const held: string[][] = []
   for (let i = 0; i < 3; i++) {
@@ -373,11 +379,7 @@ t.test('spares: only the follower a commit needs gets each append; the spare get
 })
 
 t.test('spares: a tick sends the spare what it lacks, and so does its read index request', async (t) => {
-  const net = new RaftNet(ids, { spareBatchEntries: 100 })
-  net.elect('n1')
-  net.tickAll(2)
-  net.stabilize()
-  const n1 = net.node('n1')
+  const { net, n1 } = spareNet(100)
   n1.propose(['a'])
   t.same(stabilizeWithout(net, 'n3'), [], 'the entry is not sent to the spare at once')
   n1.tick()
@@ -398,11 +400,7 @@ t.test('spares: a tick sends the spare what it lacks, and so does its read index
 })
 
 t.test('spares: a needed follower that stalls through a tick is replaced by the spare at once', async (t) => {
-  const net = new RaftNet(ids, { spareBatchEntries: 100 })
-  net.elect('n1')
-  net.tickAll(2)
-  net.stabilize()
-  const n1 = net.node('n1')
+  const { net, n1 } = spareNet(100)
   net.crash('n2')
   n1.propose(['x'])
   t.same(stabilizeWithout(net, 'n3'), [], 'x goes to n2 only')
