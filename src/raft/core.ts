@@ -703,7 +703,7 @@ export class RaftCore {
       case 'read_index':
         if (pr === undefined) return
         // A spare that reads must hold the entries up to the read index to answer.
-        this.sendAppend(pr, false, true)
+        if (this.isSpare(pr)) this.sendAppend(pr, false, true)
         this.reads.add(m.ctx, m.from, this.log.committed, this.committedInCurrentTerm())
         this.releaseReads()
         return

@@ -54,7 +54,7 @@ export class Progress {
    * throughput at 50 connections).
    */
   private window(lastIndex: number): number {
-    return lastIndex - this.next + 1 >= this.fullMessage ? this.maxInflight : 1
+    return this.unsent(lastIndex) >= this.fullMessage ? this.maxInflight : 1
   }
 
   /** Entries of a log ending at `lastIndex` not yet sent to it. */

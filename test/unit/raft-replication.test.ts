@@ -141,25 +141,20 @@ t.test('adaptive window: one append at a time to a caught-up follower, pipelined
   net.propose('n1', 'base')
   net.tickAll(2)
   const n1 = net.node('n1')
-  const appendsTo = (to: string): number[][] => {
-    net.flush()
-    const out = net.queue.filter((m) => m.type === 'append' && m.to === to && m.entries.length > 0)
-    net.queue = net.queue.filter((m) => !out.includes(m))
-    return out.map((m) => (m.type === 'append' ? m.entries.map((e) => Number(e.data.slice(1))) : []))
-  }
+  const appendsToN2 = (): number[][] => appendsTo(net, 'n2', true).map((m) => m.map((d) => Number(d.slice(1))))
   // Caught up: three proposals while the first append is unanswered.
   for (let i = 0; i < 3; i++) n1.propose([`c${i}`])
-  t.same(appendsTo('n2'), [[0]], 'only the first goes out; the rest wait for its answer')
+  t.same(appendsToN2(), [[0]], 'only the first goes out; the rest wait for its answer')
   const first = n1.status().lastIndex - 2
   n1.step({ type: 'append_resp', from: 'n2', to: 'n1', term: n1.currentTerm, reject: false, index: first, hintIndex: 0, hintTerm: 0 })
-  t.same(appendsTo('n2'), [[1, 2]], 'the answer releases the waiting entries, together')
+  t.same(appendsToN2(), [[1, 2]], 'the answer releases the waiting entries, together')
 
   // Lagging by more than a full message: several messages in flight at once.
   const lastAcked = n1.status().lastIndex
   n1.step({ type: 'append_resp', from: 'n2', to: 'n1', term: n1.currentTerm, reject: false, index: lastAcked, hintIndex: 0, hintTerm: 0 })
-  appendsTo('n2')
+  appendsToN2()
   n1.propose(Array.from({ length: 40 }, (_, i) => `c${100 + i}`))
-  const burst = appendsTo('n2')
+  const burst = appendsToN2()
   t.equal(burst.length, 4, 'maxInflight full messages pipelined')
   t.ok(burst.every((m) => m.length === 8), 'each a full message')
 })
