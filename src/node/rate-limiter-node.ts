@@ -413,14 +413,17 @@ export class RateLimiterNode implements RateLimiterService {
 
   onTick(): void {
     const now = this.now()
-    const noQuorum = new RateLimiterError('NO_QUORUM')
-    this.pending.expire(now, (w) => w.reject(noQuorum))
+    // Built only once something expires: an error captures a stack, and ticks never stop.
+    let noQuorum: RateLimiterError | undefined
+    const quorumLost = (): RateLimiterError => (noQuorum ??= new RateLimiterError('NO_QUORUM'))
+    const noLeader = (): RateLimiterError => new RateLimiterError('NO_LEADER')
+    this.pending.expire(now, (w) => w.reject(quorumLost()))
     this.membership.expire(now)
-    this.awaitingLeader = expireWaiters(this.awaitingLeader, now, (w) => w.reject(new RateLimiterError('NO_LEADER')))
+    this.awaitingLeader = expireWaiters(this.awaitingLeader, now, (w) => w.reject(noLeader()))
     for (const [ctx, batch] of this.readsInFlight) {
-      if (dropExpired(batch, now, noQuorum) === 0) this.readsInFlight.delete(ctx)
+      if (dropExpired(batch, now, quorumLost) === 0) this.readsInFlight.delete(ctx)
     }
-    if (this.nextRead !== null && dropExpired(this.nextRead, now, new RateLimiterError('NO_LEADER')) === 0) {
+    if (this.nextRead !== null && dropExpired(this.nextRead, now, noLeader) === 0) {
       this.nextRead = null
     }
     if (this.awaitingLeader.length > 0 && this.requireDriver().core.currentLeader !== null) {
@@ -551,9 +554,10 @@ function itemOf(input: IncrementInput): BatchItem {
 }
 
 /** Rejects the batch's waiters past their deadline; returns how many remain. */
-function dropExpired(batch: ReadBatch, now: number, err: RateLimiterError): number {
+function dropExpired(batch: ReadBatch, now: number, errorOf: () => RateLimiterError): number {
   const live = batch.waiters.filter((x) => x.w.deadline > now)
   if (live.length !== batch.waiters.length) {
+    const err = errorOf()
     for (const x of batch.waiters) if (x.w.deadline <= now) x.w.reject(err)
     batch.waiters.length = 0
     batch.waiters.push(...live)
