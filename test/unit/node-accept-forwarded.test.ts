@@ -3,36 +3,19 @@
 // append that follows. A one-node cluster with a real driver.
 import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { RaftDriver } from '../../src/node/raft-driver.js'
-import { RateLimiterNode } from '../../src/node/rate-limiter-node.js'
-import type { Message } from '../../src/raft/types.js'
+import type { RateLimiterNode } from '../../src/node/rate-limiter-node.js'
 import type { IncrementInput } from '../../src/service.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
-import { nodeHooks } from '../support/node-hooks.js'
-import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
-
-const quiet = { info: () => {}, warn: () => {}, error: () => {} }
-const noTransport: Transport = {
-  send: (_m: readonly Message[]) => {},
-  forward: () => Promise.reject(new Error('not used')),
-  sendSnapshot: () => Promise.resolve(),
-  setPeers: () => {},
-  close: () => Promise.resolve(),
-}
+import { startSilentNode } from '../support/silent-node.js'
+import type { ForwardOutcome } from '../../src/transport/port.js'
 
 async function oneNode(t: Test, voters: string[]): Promise<{ node: RateLimiterNode; inApply: () => boolean }> {
-  const node = new RateLimiterNode({ id: 'n1', policy: { refill: 10, windowMs: 1000, burst: 10 }, requestTimeoutMs: 5000, transport: noTransport, logger: quiet })
-  const store = new MemoryLogStore()
   let applying = false
-  const driver = new RaftDriver({
-    raft: { id: 'n1', voters, electionTicks: 5, heartbeatTicks: 1, maxInflight: 8, maxBatchEntries: 100, preVote: true, checkQuorum: true },
-    tickMs: 5,
-    snapshotEntries: 1_000_000,
-    store,
-    transport: noTransport,
-    restored: await store.load(),
-    hooks: {
-      ...nodeHooks(node, (err) => t.fail(String(err))),
+  const node = await startSilentNode(t, {
+    voters,
+    store: new MemoryLogStore(),
+    requestTimeoutMs: 5000,
+    hooks: (node) => ({
       onApply: (entries) => {
         applying = true
         try {
@@ -41,11 +24,8 @@ async function oneNode(t: Test, voters: string[]): Promise<{ node: RateLimiterNo
           applying = false
         }
       },
-    },
+    }),
   })
-  node.attach(driver)
-  driver.start()
-  t.teardown(() => driver.stop())
   return { node, inApply: () => applying }
 }
 

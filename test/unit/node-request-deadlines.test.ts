@@ -4,23 +4,12 @@
 import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isRateLimiterError } from '../../src/errors.js'
-import { RaftDriver } from '../../src/node/raft-driver.js'
-import { RateLimiterNode } from '../../src/node/rate-limiter-node.js'
-import type { Message } from '../../src/raft/types.js'
+import type { RateLimiterNode } from '../../src/node/rate-limiter-node.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
 import type { LogStore } from '../../src/storage/port.js'
-import type { Transport } from '../../src/transport/port.js'
-import { nodeHooks } from '../support/node-hooks.js'
+import { startSilentNode } from '../support/silent-node.js'
 
 const TIMEOUT_MS = 120
-const quiet = { info: () => {}, warn: () => {}, error: () => {} }
-const noTransport: Transport = {
-  send: (_m: readonly Message[]) => {},
-  forward: () => Promise.reject(new Error('not used')),
-  sendSnapshot: () => Promise.resolve(),
-  setPeers: () => {},
-  close: () => Promise.resolve(),
-}
 
 /** A store whose writes hang from stall() until release(). */
 function stallingStore(): { store: LogStore; stall: () => void; release: () => void } {
@@ -34,21 +23,8 @@ function stallingStore(): { store: LogStore; stall: () => void; release: () => v
   return { store, stall: () => (stalled = true), release: () => release() }
 }
 
-async function startNode(t: Test, voters: string[], store: LogStore): Promise<RateLimiterNode> {
-  const node = new RateLimiterNode({ id: 'n1', policy: { refill: 10, windowMs: 1000, burst: 10 }, requestTimeoutMs: TIMEOUT_MS, transport: noTransport, logger: quiet })
-  const driver = new RaftDriver({
-    raft: { id: 'n1', voters, electionTicks: 5, heartbeatTicks: 1, maxInflight: 8, maxBatchEntries: 100, preVote: true, checkQuorum: true },
-    tickMs: 5,
-    snapshotEntries: 1_000_000,
-    store,
-    transport: noTransport,
-    restored: await store.load(),
-    hooks: nodeHooks(node, (err) => t.fail(String(err))),
-  })
-  node.attach(driver)
-  driver.start()
-  t.teardown(() => driver.stop())
-  return node
+function startNode(t: Test, voters: string[], store: LogStore): Promise<RateLimiterNode> {
+  return startSilentNode(t, { voters, store, requestTimeoutMs: TIMEOUT_MS })
 }
 
 /** The error code a promise rejects with, and after how long. */
