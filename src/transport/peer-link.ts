@@ -158,7 +158,7 @@ export class PeerLink {
     if (this.closed) throw new RateLimiterError('SHUTTING_DOWN')
     if (inputs.length > 0 && inputs.length <= MAX_FORWARD_BATCH && this.stream.acceptsForwards()) return this.streamForward(inputs)
     if (inputs.length <= MAX_FORWARD_BATCH) return this.forwardChunk(inputs)
-    return (await Promise.all(inChunks([...inputs], MAX_FORWARD_BATCH).map((chunk) => this.forwardChunk(chunk)))).flat()
+    return (await Promise.all(inChunks(inputs, MAX_FORWARD_BATCH).map((chunk) => this.forwardChunk(chunk)))).flat()
   }
 
   stats(): PeerLinkStats {
