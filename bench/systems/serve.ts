@@ -3,6 +3,7 @@
 // response schemas and metrics hook as a cluster node), so the only
 // difference from a cluster node is the backend behind RateLimiterService.
 import { pino } from 'pino'
+import { createMetrics } from '../../src/http/metrics.js'
 import { buildPublicApp } from '../../src/http/public-app.js'
 import type { Policy } from '../../src/ratelimit/index.js'
 import type { ClusterStatus, RateLimiterService } from '../../src/service.js'
@@ -48,7 +49,8 @@ export async function serve(service: RateLimiterService, name: string, onClose: 
   const port = Number(process.env['BENCH_PORT'])
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error('BENCH_PORT must be a port number')
   const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' })
-  const app = buildPublicApp(service, { failMode: 'closed', logger })
+  // Process metrics on, as on a cluster node, so every system pays for the same /metrics.
+  const app = buildPublicApp(service, { failMode: 'closed', logger, metrics: createMetrics(service, { processMetrics: true }) })
   await app.listen({ host: '127.0.0.1', port })
   logger.warn({ name, port, pid: process.pid }, 'bench system listening')
   const stop = (): void => {

@@ -9,9 +9,21 @@ export interface Metrics {
   recordRequest(route: string, outcome: string, durationSec: number): void
 }
 
+/** What the metrics read of one peer link at scrape time (the transport's per-peer stats). */
+export interface PeerLinkCounters {
+  readonly reachable: boolean
+  readonly sentBatches: number
+  readonly sentMessages: number
+  readonly droppedMessages: number
+  readonly streamsOpened: number
+  readonly bufferedBytes: number
+}
+
 export interface MetricsOptions {
   /** Also export process/runtime metrics (CPU, memory, event-loop lag). Off in tests. */
   readonly processMetrics?: boolean
+  /** The transport's links by peer id; without it no ratelimiter_peer_* series are exported. */
+  readonly peerLinks?: () => Readonly<Record<string, PeerLinkCounters>>
 }
 
 // Raft commits take a few ms on a healthy LAN; the tail up to the request deadline matters for alerts.
@@ -53,6 +65,19 @@ export function createMetrics(service: Pick<RateLimiterService, 'status'>, optio
   statusGauge('ratelimiter_raft_applied_index', 'highest log index applied to the buckets', (s) => s.raft.applied)
   statusGauge('ratelimiter_raft_last_index', 'last log index stored on this node', (s) => s.raft.lastIndex)
   statusGauge('ratelimiter_ready', '1 when this node serves rate requests (leader known, log applied)', (s) => (s.ready ? 1 : 0))
+  new Gauge({
+    name: 'ratelimiter_raft_peer_lag_entries',
+    help: 'on the leader: log entries each follower has yet to store (last index minus its match index)',
+    labelNames: ['peer'] as const,
+    registers,
+    collect() {
+      this.reset() // a follower that left, or a leader that stepped down, leaves no stale series
+      const { lastIndex, progress } = service.status().raft
+      for (const p of progress) this.set({ peer: p.id }, Math.max(0, lastIndex - p.match))
+    },
+  })
+  const peerLinks = options.peerLinks
+  if (peerLinks !== undefined) registerPeerLinkMetrics(registers, peerLinks)
 
   return {
     registry,
@@ -61,4 +86,31 @@ export function createMetrics(service: Pick<RateLimiterService, 'status'>, optio
       duration.observe({ route }, durationSec)
     },
   }
+}
+
+/**
+ * Per-peer transport series, read from the links at scrape time. The totals
+ * are counters (set to the link's running count), so rate() shows frames and
+ * drops per second; a link that closes takes its series with it.
+ */
+function registerPeerLinkMetrics(registers: Registry[], read: () => Readonly<Record<string, PeerLinkCounters>>): void {
+  const perPeer = (kind: 'counter' | 'gauge', name: string, help: string, value: (l: PeerLinkCounters) => number): void => {
+    const Metric = kind === 'counter' ? Counter : Gauge
+    new Metric({
+      name,
+      help,
+      labelNames: ['peer'] as const,
+      registers,
+      collect(this: Counter<'peer'> | Gauge<'peer'>) {
+        this.reset()
+        for (const [peer, link] of Object.entries(read())) this.inc({ peer }, value(link))
+      },
+    })
+  }
+  perPeer('gauge', 'ratelimiter_peer_reachable', '1 while the message stream to the peer is open (or not yet failed)', (l) => (l.reachable ? 1 : 0))
+  perPeer('counter', 'ratelimiter_peer_frames_sent_total', 'frames (batches of Raft messages and forwards) written to the peer', (l) => l.sentBatches)
+  perPeer('counter', 'ratelimiter_peer_messages_sent_total', 'Raft messages written to the peer', (l) => l.sentMessages)
+  perPeer('counter', 'ratelimiter_peer_messages_dropped_total', 'Raft messages dropped: no stream open to the peer, or its buffer full', (l) => l.droppedMessages)
+  perPeer('counter', 'ratelimiter_peer_streams_opened_total', 'message streams opened to the peer; more than one means it went away and came back', (l) => l.streamsOpened)
+  perPeer('gauge', 'ratelimiter_peer_buffered_bytes', 'bytes written to the peer stream that the socket has not taken yet', (l) => l.bufferedBytes)
 }

@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino'
 import { formatHostPort } from '../address.js'
 import type { Config } from '../config.js'
 import { buildPeerApp } from '../http/peer-app.js'
+import { createMetrics } from '../http/metrics.js'
 import { buildPublicApp } from '../http/public-app.js'
 import { LevelLogStore } from '../storage/level-log-store.js'
 import { UndiciTransport } from '../transport/undici-transport.js'
@@ -153,8 +154,10 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     },
     onStreamAnswers: (from, answers) => transport.receiveForwardAnswers(from, answers),
   })
+  const metrics = createMetrics(node, { processMetrics: true, peerLinks: () => transport.stats().peers })
   const publicApp = buildPublicApp(node, {
     failMode: config.failMode,
+    metrics,
     logger: logger.child({ component: 'http' }),
     clusterSecret: config.clusterSecret,
   })

@@ -136,6 +136,33 @@ t.test('a three-process cluster', async (t) => {
     t.equal(remaining, BURST - 1, 'spent once')
   })
 
+  await t.test('/metrics on every node: its peer links, the leader\'s follower lag, process metrics', async (t) => {
+    const agreed = await agreedLeaderTerm(c, names)
+    if (agreed === null) return t.fail('no agreed leader')
+    const series = (text: string, name: string, peer: string): number | undefined => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{peer="${peer}"} `))
+      return line === undefined ? undefined : Number(line.split(' ')[1])
+    }
+    for (const name of names) {
+      const text = await (await fetch(`${c.url(name)}/metrics`)).text()
+      t.match(text, /^process_resident_memory_bytes \d+/m, `${name}: process metrics`)
+      t.match(text, /^nodejs_eventloop_lag_seconds /m, `${name}: event-loop lag`)
+      for (const peer of names.filter((n) => n !== name)) {
+        t.equal(series(text, 'ratelimiter_peer_reachable', peer), 1, `${name} → ${peer} reachable`)
+        t.equal(series(text, 'ratelimiter_peer_messages_dropped_total', peer), 0, `${name} → ${peer} dropped nothing`)
+      }
+      if (name === agreed.leader) {
+        for (const peer of names.filter((n) => n !== name)) {
+          t.ok((series(text, 'ratelimiter_peer_frames_sent_total', peer) ?? 0) > 0, `the leader sent frames to ${peer}`)
+          t.type(series(text, 'ratelimiter_raft_peer_lag_entries', peer), 'number', `the leader reports ${peer}'s lag`)
+        }
+      } else {
+        t.ok((series(text, 'ratelimiter_peer_frames_sent_total', agreed.leader) ?? 0) > 0, `${name} sent frames to the leader`)
+        t.notMatch(text, /^ratelimiter_raft_peer_lag_entries\{/m, `${name} is a follower: no lag series`)
+      }
+    }
+  })
+
   await t.test('kill -9 of the leader: a new leader within 2 s, nothing acknowledged lost', async (t) => {
     const before = await agreedLeaderTerm(c, names)
     if (before === null) throw new Error('no agreed leader')

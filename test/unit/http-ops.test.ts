@@ -201,3 +201,53 @@ t.test('each app owns its registry; a shared Metrics can be passed in', async (t
   await c.inject({ method: 'GET', url: '/healthz' })
   t.match(await metrics.registry.metrics(), 'ratelimiter_requests_total{route="/healthz",outcome="ok"} 1')
 })
+
+t.test('the leader exports each follower\'s lag; a follower exports none', async (t) => {
+  const service = new FakeRateLimiter()
+  const app = buildPublicApp(service, { failMode: 'closed' })
+  service.raft = {
+    ...service.raft,
+    lastIndex: 50,
+    progress: [
+      { id: 'node-2', match: 50, next: 51, state: 'replicate', inflight: 0, recentActive: true },
+      { id: 'node-3', match: 38, next: 45, state: 'replicate', inflight: 1, recentActive: true },
+    ],
+  }
+  const leader = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(leader, 'ratelimiter_raft_peer_lag_entries{peer="node-2"} 0')
+  t.match(leader, 'ratelimiter_raft_peer_lag_entries{peer="node-3"} 12')
+
+  service.raft = { ...service.raft, role: 'follower', leader: 'node-2', progress: [] }
+  const follower = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.notMatch(follower, 'ratelimiter_raft_peer_lag_entries{', 'no stale series once the node stops leading')
+})
+
+t.test('peer link series are read from the transport at each scrape', async (t) => {
+  const service = new FakeRateLimiter()
+  const link = { reachable: true, sentBatches: 10, sentMessages: 25, droppedMessages: 0, streamsOpened: 1, bufferedBytes: 0 }
+  let links: Record<string, typeof link> = { 'node-2': link }
+  const metrics = createMetrics(service, { peerLinks: () => links })
+  const scrape = (): Promise<string> => metrics.registry.metrics()
+
+  const first = await scrape()
+  t.match(first, 'ratelimiter_peer_reachable{peer="node-2"} 1')
+  t.match(first, 'ratelimiter_peer_frames_sent_total{peer="node-2"} 10')
+  t.match(first, 'ratelimiter_peer_messages_sent_total{peer="node-2"} 25')
+  t.match(first, '# TYPE ratelimiter_peer_frames_sent_total counter')
+
+  links = {
+    'node-2': { ...link, reachable: false, sentBatches: 14, droppedMessages: 3, streamsOpened: 2, bufferedBytes: 512 },
+    'node-3': { ...link, sentBatches: 1 },
+  }
+  const second = await scrape()
+  t.match(second, 'ratelimiter_peer_reachable{peer="node-2"} 0')
+  t.match(second, 'ratelimiter_peer_frames_sent_total{peer="node-2"} 14', 'the running count, not a sum of scrapes')
+  t.match(second, 'ratelimiter_peer_messages_dropped_total{peer="node-2"} 3')
+  t.match(second, 'ratelimiter_peer_streams_opened_total{peer="node-2"} 2')
+  t.match(second, 'ratelimiter_peer_buffered_bytes{peer="node-2"} 512')
+  t.match(second, 'ratelimiter_peer_frames_sent_total{peer="node-3"} 1')
+
+  links = { 'node-3': link }
+  t.notMatch(await scrape(), /ratelimiter_peer_\w+\{peer="node-2"\}/, 'a closed link leaves no series')
+  t.notMatch(await createMetrics(service).registry.metrics(), 'ratelimiter_peer_', 'no transport, no peer series')
+})
