@@ -15,6 +15,7 @@ import { renderChart } from './chart.js'
 import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
 import { roundRobinPath, round3, runLoad, type LoadResult } from './lib/load.js'
+import { frameRates, scrapeFrameCounts } from './lib/peer-frames.js'
 import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
 import { cpuPercent, formatChecks, formatTable, medianOfRounds, targetChecks, withRatios } from './lib/stats.js'
 import { isSystemName, startSystem, SYSTEM_NAMES, unavailable, type RunningSystem, type SystemName } from './lib/systems.js'
@@ -39,6 +40,8 @@ export interface RunRecord {
   /** Percent of one core per process over the run, and the load generator (this process). */
   cpu: Record<string, number>
   cpu_total_pct: number
+  /** Cluster systems: frames a second each node sent each peer (`node-1→node-2`), from their /metrics. */
+  peer_frames_per_s?: Record<string, number>
   targets: number
   load_avg: number[]
   info: Record<string, string>
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
             `   ${String(c).padStart(3)} conns: ${rec.rps.toFixed(0).padStart(6)} req/s  p50 ${rec.p50_ms.toFixed(2)} ms  p99 ${rec.p99_ms.toFixed(2)} ms  ` +
               `errors ${rec.errors}  429 ${rec.limited}  cpu ${Object.entries(rec.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ')}`,
           )
+          if (rec.peer_frames_per_s !== undefined) {
+            console.log(`              frames/s ${Object.entries(rec.peer_frames_per_s).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+          }
         }
       } finally {
         await sys.stop()
@@ -137,6 +143,7 @@ async function main(): Promise<void> {
 
 async function measure(sys: RunningSystem, connections: number, durationSec: number, pathFor: (i: number) => string): Promise<Omit<RunRecord, 'round'>> {
   const pids = Object.entries(sys.pids)
+  const framesBefore = sys.nodes === undefined ? null : await scrapeFrameCounts(sys.nodes)
   const before = pids.map(([, pid]) => cpuSeconds(pid))
   const self0 = process.cpuUsage()
   const t0 = performance.now()
@@ -148,6 +155,7 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
     cpu[label] = Math.round(cpuPercent(before[i] ?? Number.NaN, cpuSeconds(pid), wall) * 10) / 10
   })
   cpu['loadgen'] = Math.round(((selfUs.user + selfUs.system) / 1e6 / wall) * 1000) / 10
+  const frames = framesBefore === null || sys.nodes === undefined ? null : frameRates(framesBefore, await scrapeFrameCounts(sys.nodes), wall)
   const info: Record<string, string> = { ...sys.info }
   if (sys.leader !== undefined) {
     // A leader change during the run would make the numbers meaningless: record it.
@@ -171,6 +179,7 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
     timeouts: res.timeouts,
     cpu,
     cpu_total_pct: Math.round(Object.values(cpu).reduce((a, b) => a + b, 0) * 10) / 10,
+    ...(frames === null ? {} : { peer_frames_per_s: frames }),
     targets: sys.targets.length,
     load_avg: loadAvg(),
     info,

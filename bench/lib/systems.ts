@@ -17,6 +17,8 @@ export interface RunningSystem {
   readonly targets: readonly string[]
   /** Every process of the system, by label (CPU is read for each). */
   readonly pids: Readonly<Record<string, number>>
+  /** Cluster nodes' base URLs by name, whose /metrics count peer frames. */
+  readonly nodes?: Readonly<Record<string, string>>
   /** Free-form facts worth recording (leader id, redis config...). */
   readonly info: Readonly<Record<string, string>>
   /** Clusters: the leader all running nodes agree on now. */
@@ -55,6 +57,7 @@ export async function startSystem(name: SystemName, policyEnv: NodeEnv, opts: { 
           // Followers first: at 1 connection, cluster-spread measures the forwarding path.
           targets: name === 'cluster-leader' ? [cluster.url(leader)] : [...cluster.names.filter((n) => n !== leader), leader].map((n) => cluster.url(n)),
           pids,
+          nodes: Object.fromEntries(cluster.names.map((n) => [n, cluster.url(n)])),
           info: { leader, data_dir: cluster.handle.dataRoot },
           leader: () => cluster.leader(5000),
           stop: () => cluster.stop(),
