@@ -143,7 +143,8 @@ async function main(): Promise<void> {
 
 async function measure(sys: RunningSystem, connections: number, durationSec: number, pathFor: (i: number) => string): Promise<Omit<RunRecord, 'round'>> {
   const pids = Object.entries(sys.pids)
-  const framesBefore = sys.nodes === undefined ? null : await scrapeFrameCounts(sys.nodes)
+  const nodes = sys.nodes
+  const framesBefore = nodes === undefined ? null : await scrapeFrameCounts(nodes)
   const before = pids.map(([, pid]) => cpuSeconds(pid))
   const self0 = process.cpuUsage()
   const t0 = performance.now()
@@ -155,7 +156,7 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
     cpu[label] = Math.round(cpuPercent(before[i] ?? Number.NaN, cpuSeconds(pid), wall) * 10) / 10
   })
   cpu['loadgen'] = Math.round(((selfUs.user + selfUs.system) / 1e6 / wall) * 1000) / 10
-  const frames = framesBefore === null || sys.nodes === undefined ? null : frameRates(framesBefore, await scrapeFrameCounts(sys.nodes), wall)
+  const frames = nodes === undefined || framesBefore === null ? null : frameRates(framesBefore, await scrapeFrameCounts(nodes), wall)
   const info: Record<string, string> = { ...sys.info }
   if (sys.leader !== undefined) {
     // A leader change during the run would make the numbers meaningless: record it.

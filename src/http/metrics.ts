@@ -2,6 +2,7 @@
 // prom-client global), so tests can build many apps in one process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { RateLimiterService } from '../service.js'
+import type { PeerLinkStats } from '../transport/peer-link.js'
 
 export interface Metrics {
   readonly registry: Registry
@@ -9,15 +10,8 @@ export interface Metrics {
   recordRequest(route: string, outcome: string, durationSec: number): void
 }
 
-/** What the metrics read of one peer link at scrape time (the transport's per-peer stats). */
-export interface PeerLinkCounters {
-  readonly reachable: boolean
-  readonly sentBatches: number
-  readonly sentMessages: number
-  readonly droppedMessages: number
-  readonly streamsOpened: number
-  readonly bufferedBytes: number
-}
+/** What the metrics read of one peer link at scrape time: the transport's own per-peer stats. */
+export type PeerLinkCounters = Pick<PeerLinkStats, 'reachable' | 'sentBatches' | 'sentMessages' | 'droppedMessages' | 'streamsOpened' | 'bufferedBytes'>
 
 export interface MetricsOptions {
   /** Also export process/runtime metrics (CPU, memory, event-loop lag). Off in tests. */
