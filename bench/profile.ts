@@ -1,9 +1,10 @@
 // `npm run bench:profile`: the cluster under load with every node run as
 // `node --cpu-prof`; summarises where the leader (and followers) spend CPU.
-// Writes bench/results/profile.json, profile.txt and the raw
+// Writes bench/results/profile.json and profile.txt (profile-<system>.* for
+// another system than cluster-leader; inmem is the reference), and the raw
 // profile-<role>.cpuprofile files (git-ignored; open them in Chrome DevTools).
 //
-//   npm run bench:profile -- [--duration 10] [--warmup 3] [--connections 50] [--ids 1000] [--system cluster-leader|cluster-spread]
+//   npm run bench:profile -- [--duration 10] [--warmup 3] [--connections 50] [--ids 1000] [--system cluster-leader|cluster-spread|inmem]
 //   npm run bench:profile -- --summarize some.cpuprofile
 //   npm run bench:profile -- --attach <pid> [--duration 5]   (a running node this bench started: SIGUSR1 + inspector)
 import fs from 'node:fs'
@@ -37,7 +38,8 @@ async function main(): Promise<void> {
   const connections = args.number('connections', 50)
   const ids = args.number('ids', 1000)
   const system = args.string('system', 'cluster-leader')
-  if (system !== 'cluster-leader' && system !== 'cluster-spread') throw new Error('--system must be cluster-leader or cluster-spread')
+  // inmem is the reference: its profile shows what the HTTP path alone costs.
+  if (system !== 'cluster-leader' && system !== 'cluster-spread' && system !== 'inmem') throw new Error('--system must be cluster-leader, cluster-spread or inmem')
 
   const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ratelimiter-prof-'))
   const machine = machineInfo()
@@ -46,10 +48,13 @@ async function main(): Promise<void> {
   const pids = { ...sys.pids }
   let rps = 0
   let p99 = 0
+  // Every request the system served while profiled (warm-up included), for the µs/req columns.
+  let requests = 0
   try {
     const pathFor = roundRobinPath('/rate/increment', 'bench-', ids)
-    if (warmupSec > 0) await runLoad({ urls: sys.targets, connections, durationSec: warmupSec, method: 'POST', pathFor })
+    if (warmupSec > 0) requests += (await runLoad({ urls: sys.targets, connections, durationSec: warmupSec, method: 'POST', pathFor })).responses
     const res = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor })
+    requests += res.responses
     rps = res.rps
     p99 = res.p99_ms
     console.log(`load: ${res.rps.toFixed(0)} req/s, p50 ${res.p50_ms} ms, p99 ${res.p99_ms} ms, errors ${res.errors}`)
@@ -70,11 +75,13 @@ async function main(): Promise<void> {
     const role = label.includes('leader') ? 'leader' : label.replace(/\s.*$/, '')
     fs.copyFileSync(path.join(profDir, file), path.join(RESULTS_DIR, `profile-${role}.cpuprofile`))
     report[label] = summary
-    text.push(`\n== ${label} (pid ${pid})`, formatSummary(summary))
+    text.push(`\n== ${label} (pid ${pid})`, formatSummary(summary, 15, requests))
   }
   fs.rmSync(profDir, { recursive: true, force: true })
-  writeJson(path.join(RESULTS_DIR, 'profile.json'), { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, rps, p99_ms: p99, nodes: report })
-  fs.writeFileSync(path.join(RESULTS_DIR, 'profile.txt'), `${text.join('\n')}\n`)
+  // cluster-leader keeps the historical name; other systems get their own files.
+  const base = system === 'cluster-leader' ? 'profile' : `profile-${system}`
+  writeJson(path.join(RESULTS_DIR, `${base}.json`), { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, rps, p99_ms: p99, requests, nodes: report })
+  fs.writeFileSync(path.join(RESULTS_DIR, `${base}.txt`), `${text.join('\n')}\n`)
   console.log(text.join('\n'))
 }
 

@@ -121,10 +121,18 @@ export function summarizeProfile(p: CpuProfile, top = 25): ProfileSummary {
   }
 }
 
-export function formatSummary(s: ProfileSummary, topGroups = 15): string {
-  const lines = [`sampled ${s.totalMs.toFixed(0)} ms: busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`, '', 'self time by group (% of busy):']
-  for (const g of s.groups.slice(0, topGroups)) lines.push(`  ${g.busyPct.toFixed(1).padStart(5)}%  ${g.ms.toFixed(0).padStart(7)} ms  ${g.name}`)
+/**
+ * `requests`, when given, is how many requests the process served while it
+ * was profiled: each line then also shows its sampled µs per request, which
+ * compares across systems that ran at different rates (bench:profile's
+ * inmem against a cluster node). Samples are wall time: a process that is
+ * runnable but preempted is charged to whatever it runs when it resumes.
+ */
+export function formatSummary(s: ProfileSummary, topGroups = 15, requests = 0): string {
+  const perReq = (ms: number): string => (requests > 0 ? `  ${((ms * 1000) / requests).toFixed(2).padStart(6)} µs/req` : '')
+  const lines = [`sampled ${s.totalMs.toFixed(0)} ms: busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms${requests > 0 ? `; ${requests} requests, busy ${((s.busyMs * 1000) / requests).toFixed(1)} µs/req` : ''}`, '', 'self time by group (% of busy):']
+  for (const g of s.groups.slice(0, topGroups)) lines.push(`  ${g.busyPct.toFixed(1).padStart(5)}%  ${g.ms.toFixed(0).padStart(7)} ms${perReq(g.ms)}  ${g.name}`)
   lines.push('', 'top functions by self time (% of busy):')
-  for (const f of s.functions) lines.push(`  ${f.busyPct.toFixed(1).padStart(5)}%  ${f.ms.toFixed(0).padStart(7)} ms  ${f.name}  [${f.group}]`)
+  for (const f of s.functions) lines.push(`  ${f.busyPct.toFixed(1).padStart(5)}%  ${f.ms.toFixed(0).padStart(7)} ms${perReq(f.ms)}  ${f.name}  [${f.group}]`)
   return lines.join('\n')
 }

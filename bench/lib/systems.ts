@@ -41,7 +41,7 @@ export function unavailable(name: SystemName): string | null {
 export async function startSystem(name: SystemName, policyEnv: NodeEnv, opts: { nodeArgs?: readonly string[] } = {}): Promise<RunningSystem> {
   switch (name) {
     case 'inmem':
-      return startSingle(name, 'inmem-server.ts', policyEnv)
+      return startSingle(name, 'inmem-server.ts', policyEnv, opts.nodeArgs === undefined ? {} : { nodeArgs: opts.nodeArgs })
     case 'redis-lua':
     case 'redis-lua-fsync':
       return startRedisSystem(name, policyEnv)
@@ -74,14 +74,17 @@ function logDirFor(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ratelimiter-bench-${name}-`))
 }
 
-async function startSingle(
-  name: SystemName,
-  file: string,
-  policyEnv: NodeEnv,
-  extraEnv: NodeEnv = {},
-  extraInfo: Record<string, string> = {},
-  cleanup: () => Promise<void> = async () => {},
-): Promise<RunningSystem> {
+interface SingleOptions {
+  readonly extraEnv?: NodeEnv
+  readonly extraInfo?: Record<string, string>
+  /** Runs after the process stopped (the redis systems stop redis-server here). */
+  readonly cleanup?: () => Promise<void>
+  /** Node flags before the script, e.g. --cpu-prof for bench:profile. */
+  readonly nodeArgs?: readonly string[]
+}
+
+async function startSingle(name: SystemName, file: string, policyEnv: NodeEnv, opts: SingleOptions = {}): Promise<RunningSystem> {
+  const { extraEnv = {}, extraInfo = {}, cleanup = async () => {}, nodeArgs = [] } = opts
   const base = await getFreePortBase({ nodes: 1 })
   const port = base + 1
   const dir = logDirFor(name)
@@ -93,7 +96,7 @@ async function startSingle(
     fs.rmSync(dir, { recursive: true, force: true })
   }
   try {
-    child = await spawnChild(name, process.execPath, [...TS_LOADER_ARGS, path.join(BENCH_DIR, 'systems', file)], {
+    child = await spawnChild(name, process.execPath, [...nodeArgs, ...TS_LOADER_ARGS, path.join(BENCH_DIR, 'systems', file)], {
       env: { TS_NODE_TRANSPILE_ONLY: '1', LOG_LEVEL: 'warn', ...policyEnv, ...extraEnv, BENCH_PORT: String(port) },
       logDir: dir,
     })
@@ -129,7 +132,11 @@ async function startRedisSystem(name: 'redis-lua' | 'redis-lua-fsync', policyEnv
     await cleanup()
     throw err
   }
-  return startSingle(name, 'redis-server.ts', policyEnv, { REDIS_PORT: String(redisPort) }, { redis: config.join(' '), redis_pid: String(redis.pid) }, cleanup).then((s) => ({
+  return startSingle(name, 'redis-server.ts', policyEnv, {
+    extraEnv: { REDIS_PORT: String(redisPort) },
+    extraInfo: { redis: config.join(' '), redis_pid: String(redis.pid) },
+    cleanup,
+  }).then((s) => ({
     ...s,
     pids: { ...s.pids, 'redis-server': redis.pid },
   }))

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { niceScale, renderChart } from '../../bench/chart.js'
-import { groupOf, summarizeProfile, type CpuProfile } from '../../bench/lib/cpuprofile.js'
+import { formatSummary, groupOf, summarizeProfile, type CpuProfile } from '../../bench/lib/cpuprofile.js'
 import {
   auditRemaining,
   classifyStatuses,
@@ -131,6 +131,12 @@ t.test('cpuprofile self time and groups', async (t) => {
   t.equal(groupOf(frame('x', 'node:internal/streams')), 'node:internal')
   t.equal(groupOf(frame('x', 'file:///a/node_modules/@scope/pkg/i.js')), 'npm:@scope/pkg')
   t.equal(groupOf(frame('(garbage collector)', '')), '(garbage collector)')
+
+  // Per request: 0.4 ms of step over 200 requests is 2 µs each; busy 0.5 ms is 2.5.
+  const text = formatSummary(s, 15, 200)
+  t.match(text, /200 requests, busy 2\.5 µs\/req/)
+  t.match(text, /0 ms\s+2\.00 µs\/req\s+step dist\/raft\/core\.js:10/)
+  t.notMatch(formatSummary(s), /µs\/req/, 'no per-request column without a request count')
 })
 
 t.test('chart', async (t) => {
