@@ -16,8 +16,8 @@ import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
 import { roundRobinPath, round3, runLoad, type LoadResult } from './lib/load.js'
 import { frameRates, scrapeFrameCounts } from './lib/peer-frames.js'
-import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
-import { cpuPercent, formatChecks, formatTable, medianOfRounds, targetChecks, withRatios } from './lib/stats.js'
+import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, switchCounts, writeJson } from './lib/procs.js'
+import { cpuPercent, formatChecks, formatSwitches, formatTable, medianOfRounds, switchesPerRequest, targetChecks, withRatios, type RequestSwitches } from './lib/stats.js'
 import { isSystemName, startSystem, SYSTEM_NAMES, unavailable, type RunningSystem, type SystemName } from './lib/systems.js'
 
 const BASELINES = ['inmem', 'redis-lua-fsync'] as const
@@ -40,6 +40,12 @@ export interface RunRecord {
   /** Percent of one core per process over the run, and the load generator (this process). */
   cpu: Record<string, number>
   cpu_total_pct: number
+  /**
+   * Context switches a request, summed over each process's threads, and the
+   * load generator's: a wake-up costs far more than the work it wakes for on
+   * a shared virtual machine, so this explains much of a system's CPU.
+   */
+  switches_per_req: Record<string, RequestSwitches>
   /** Cluster systems: frames a second each node sent each peer (`node-1→node-2`), from their /metrics. */
   peer_frames_per_s?: Record<string, number>
   targets: number
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
             `   ${String(c).padStart(3)} conns: ${rec.rps.toFixed(0).padStart(6)} req/s  p50 ${rec.p50_ms.toFixed(2)} ms  p99 ${rec.p99_ms.toFixed(2)} ms  ` +
               `errors ${rec.errors}  429 ${rec.limited}  cpu ${Object.entries(rec.cpu).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ')}`,
           )
+          console.log(`              switches/req ${formatSwitches(rec.switches_per_req)}`)
           if (rec.peer_frames_per_s !== undefined) {
             console.log(`              frames/s ${Object.entries(rec.peer_frames_per_s).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`)
           }
@@ -146,6 +153,7 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
   const nodes = sys.nodes
   const framesBefore = nodes === undefined ? null : await scrapeFrameCounts(nodes)
   const before = pids.map(([, pid]) => cpuSeconds(pid))
+  const switchesBefore = [...pids.map(([, pid]) => switchCounts(pid)), switchCounts(process.pid)]
   const self0 = process.cpuUsage()
   const t0 = performance.now()
   const res: LoadResult = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor })
@@ -156,6 +164,11 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
     cpu[label] = Math.round(cpuPercent(before[i] ?? Number.NaN, cpuSeconds(pid), wall) * 10) / 10
   })
   cpu['loadgen'] = Math.round(((selfUs.user + selfUs.system) / 1e6 / wall) * 1000) / 10
+  const switches: Record<string, RequestSwitches> = {}
+  ;[...pids.map(([label, pid]) => [label, pid] as const), ['loadgen', process.pid] as const].forEach(([label, pid], i) => {
+    const s = switchesPerRequest(switchesBefore[i] ?? null, switchCounts(pid), res.responses)
+    if (s !== null) switches[label] = s
+  })
   const frames = nodes === undefined || framesBefore === null ? null : frameRates(framesBefore, await scrapeFrameCounts(nodes), wall)
   const info: Record<string, string> = { ...sys.info }
   if (sys.leader !== undefined) {
@@ -180,6 +193,7 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
     timeouts: res.timeouts,
     cpu,
     cpu_total_pct: Math.round(Object.values(cpu).reduce((a, b) => a + b, 0) * 10) / 10,
+    switches_per_req: switches,
     ...(frames === null ? {} : { peer_frames_per_s: frames }),
     targets: sys.targets.length,
     load_avg: loadAvg(),

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseSwitchCounts, type SwitchCounts } from './stats.js'
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const REPO_ROOT = path.resolve(BENCH_DIR, '..')
@@ -35,6 +36,35 @@ export function cpuSeconds(pid: number): number {
     return (Number(rest[11]) + Number(rest[12])) / clkTck()
   } catch {
     return Number.NaN
+  }
+}
+
+/**
+ * Context switches of every thread of `pid` (the process's own status file
+ * counts only its main thread), or null once it is gone. A thread that ends
+ * between two readings takes its count with it.
+ */
+export function switchCounts(pid: number): SwitchCounts | null {
+  let voluntary = 0
+  let involuntary = 0
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const c = parseSwitchCounts(readOrEmpty(`/proc/${pid}/task/${tid}/status`))
+      if (c === null) continue
+      voluntary += c.voluntary
+      involuntary += c.involuntary
+    }
+  } catch {
+    return null
+  }
+  return { voluntary, involuntary }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return ''
   }
 }
 

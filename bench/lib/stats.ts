@@ -173,6 +173,39 @@ export function cpuPercent(beforeSec: number, afterSec: number, wallSec: number)
   return wallSec > 0 ? ((afterSec - beforeSec) / wallSec) * 100 : Number.NaN
 }
 
+/** Context switches of one process, summed over its threads. */
+export interface SwitchCounts {
+  /** The thread blocked (waiting for I/O, a lock, its event loop's next event). */
+  readonly voluntary: number
+  /** The scheduler took the core from a runnable thread. */
+  readonly involuntary: number
+}
+
+/** The two switch counters of one /proc/<pid>/task/<tid>/status text, or null without them. */
+export function parseSwitchCounts(status: string): SwitchCounts | null {
+  const v = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1]
+  const nv = /^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1]
+  return v === undefined || nv === undefined ? null : { voluntary: Number(v), involuntary: Number(nv) }
+}
+
+/** Context switches a request of one process over a load. */
+export type RequestSwitches = SwitchCounts
+
+/** Switches a request between two readings of one process, or null when either is missing. */
+export function switchesPerRequest(before: SwitchCounts | null, after: SwitchCounts | null, requests: number): RequestSwitches | null {
+  if (before === null || after === null || !(requests > 0)) return null
+  const per = (n: number): number => Math.round((n / requests) * 1000) / 1000
+  return { voluntary: per(after.voluntary - before.voluntary), involuntary: per(after.involuntary - before.involuntary) }
+}
+
+/** `node-1 0.10+0.02, ..., all 0.41`: voluntary+involuntary a request for each process, then their sum. */
+export function formatSwitches(perProcess: Readonly<Record<string, RequestSwitches>>): string {
+  const entries = Object.entries(perProcess)
+  const total = entries.reduce((n, [, s]) => n + s.voluntary + s.involuntary, 0)
+  const each = entries.map(([label, s]) => `${label} ${s.voluntary.toFixed(2)}+${s.involuntary.toFixed(2)}`)
+  return [...each, `all ${total.toFixed(2)}`].join(', ')
+}
+
 export interface TargetCheck {
   readonly target: string
   /** The measured value (a ratio or milliseconds), null when a run is missing. */

@@ -5,12 +5,15 @@ import {
   auditRemaining,
   classifyStatuses,
   cpuPercent,
+  formatSwitches,
   formatTable,
   median,
   medianOfRounds,
+  parseSwitchCounts,
   percentile,
   ratio,
   Samples,
+  switchesPerRequest,
   targetChecks,
   withRatios,
   type RunRow,
@@ -106,6 +109,26 @@ t.test('loss audit bounds', async (t) => {
 t.test('cpu percent', async (t) => {
   t.equal(cpuPercent(1, 2.5, 3), 50)
   t.ok(Number.isNaN(cpuPercent(0, 1, 0)))
+})
+
+t.test('context switches: parsed from a task status, taken a request, formatted per process', async (t) => {
+  // The tail of a real /proc/<pid>/task/<tid>/status: both counters are whole-line fields.
+  const status = 'Name:\tnode\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t1500\nnonvoluntary_ctxt_switches:\t42\n'
+  t.same(parseSwitchCounts(status), { voluntary: 1500, involuntary: 42 })
+  t.equal(parseSwitchCounts('Name:\tnode\n'), null, 'a status without the counters (a thread gone mid-read)')
+  t.equal(parseSwitchCounts('xvoluntary_ctxt_switches:\t9\nnonvoluntary_ctxt_switches:\t1\n'), null, 'only a whole field name counts')
+
+  const before = { voluntary: 1000, involuntary: 10 }
+  const after = { voluntary: 1500, involuntary: 210 }
+  t.same(switchesPerRequest(before, after, 1000), { voluntary: 0.5, involuntary: 0.2 })
+  t.equal(switchesPerRequest(null, after, 1000), null, 'a process gone before the load')
+  t.equal(switchesPerRequest(before, null, 1000), null, 'a process gone during the load')
+  t.equal(switchesPerRequest(before, after, 0), null, 'no requests, no rate')
+
+  t.equal(
+    formatSwitches({ 'node-1': { voluntary: 0.5, involuntary: 0.2 }, loadgen: { voluntary: 0.05, involuntary: 0.01 } }),
+    'node-1 0.50+0.20, loadgen 0.05+0.01, all 0.76',
+  )
 })
 
 t.test('cpuprofile self time and groups', async (t) => {
