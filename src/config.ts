@@ -50,6 +50,8 @@ export interface Config {
   readonly rejoin: boolean
   /** Testing only: as leader, exit right after an increment for this client id commits, before answering. */
   readonly exitAfterCommit: string | null
+  /** Benchmarking only: where to write this node's replication-round timestamps at a graceful stop. */
+  readonly roundTraceDir: string | null
 }
 
 export interface ConfigDocEntry {
@@ -81,6 +83,7 @@ export const CONFIG_DOC: readonly ConfigDocEntry[] = [
   { name: 'FAILPOINT', default: '', meaning: 'testing only: `exit-after-commit:<client_id>` makes the leader exit (code 137) right after an increment for that client commits, before it answers' },
   { name: 'FAIL_MODE', default: 'closed', meaning: '`closed`: 503 when the cluster cannot answer; `open`: admit with 200 `{"result":true,"degraded":true}`' },
   { name: 'LOG_LEVEL', default: 'info', meaning: `log level: ${LOG_LEVELS.join(', ')}` },
+  { name: 'ROUND_TRACE_DIR', default: '', meaning: 'benchmarking only: a directory where the node keeps a timestamp of each step of each replication round and writes them to `<NODE_ID>.trace` when it stops gracefully (`npm run bench:rounds`); unset, nothing is recorded' },
 ]
 
 const MAX_TOKENS = 1_000_000
@@ -154,6 +157,7 @@ const envSchema = z
     FAILPOINT: z.string().regex(/^exit-after-commit:.{1,256}$/, 'expected exit-after-commit:<client_id>').optional(),
     FAIL_MODE: z.enum(['closed', 'open'], { error: 'expected "closed" or "open"' }).default('closed'),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    ROUND_TRACE_DIR: z.string().optional(),
   })
   // Runs only once every field is individually valid.
   .superRefine((v, ctx) => {
@@ -211,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snapshotChunkBytes: v.SNAPSHOT_CHUNK_BYTES,
     rejoin: v.INITIAL_CLUSTER_STATE === 'existing',
     exitAfterCommit: v.FAILPOINT === undefined ? null : v.FAILPOINT.slice('exit-after-commit:'.length),
+    roundTraceDir: v.ROUND_TRACE_DIR ?? null,
   })
 }
 

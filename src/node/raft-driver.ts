@@ -7,6 +7,7 @@ import { storedSnapshotMessage } from '../raft/install-snapshot.js'
 import type { ClusterConfig, Entry, InstallSnapshot, Message, NodeId, RaftConfig, RaftStatus, ReadState, Ready, RestoredState, Snapshot } from '../raft/types.js'
 import type { LogStore } from '../storage/port.js'
 import type { Transport } from '../transport/port.js'
+import type { RoundTracer } from './round-trace.js'
 import { snapshotDue } from './snapshot-due.js'
 
 export interface DriverHooks {
@@ -71,6 +72,8 @@ export interface DriverOptions {
   readonly snapshotEntries: number
   /** Wall clock for event durations only (never for Raft decisions). */
   readonly now?: () => number
+  /** Records each step of a replication round (ROUND_TRACE_DIR, `npm run bench:rounds`). */
+  readonly tracer?: RoundTracer
 }
 
 /** Ticks to wait before retrying a failed snapshot transfer (the core stays paused for that follower meanwhile). */
@@ -97,6 +100,7 @@ export class RaftDriver {
   private latestConfig: ClusterConfig | null = null
   private appliedConfig: ClusterConfig | null = null
   private leaving: ReadonlySet<NodeId> | null = null
+  private readonly tracer: RoundTracer | undefined
 
   constructor(opts: DriverOptions) {
     this.core = new RaftCore({ ...opts.raft, random: opts.random ?? Math.random }, opts.restored)
@@ -106,6 +110,7 @@ export class RaftDriver {
     this.tickMs = opts.tickMs
     this.snapshotEntries = opts.snapshotEntries
     this.now = opts.now ?? Date.now
+    this.tracer = opts.tracer
   }
 
   start(): void {
@@ -117,6 +122,7 @@ export class RaftDriver {
   /** Peer messages arrive here from the peer HTTP app. */
   receive(messages: readonly Message[]): void {
     if (this.stopped) return
+    if (this.tracer !== undefined) traceReceived(this.tracer, messages)
     for (const m of messages) this.core.step(m)
     this.schedule()
   }
@@ -168,9 +174,12 @@ export class RaftDriver {
       return
     }
     this.writing = true
+    const written = rd.entries.at(-1)?.index ?? 0
+    this.tracer?.record('write_started', '', written)
     this.store.save(rd.hardState, rd.entries, rd.snapshot).then(
       () => {
         this.writing = false
+        this.tracer?.record('write_done', '', written)
         if (this.stopped) return
         if (rd.persistedMessages.length > 0) this.sendMessages(rd.persistedMessages)
         this.core.advance(rd)
@@ -205,6 +214,7 @@ export class RaftDriver {
     }
     // Committed entries are already durable here: apply them without waiting for a write.
     if (rd.committed.length > 0) {
+      this.tracer?.record('applied', '', rd.committed.at(-1)?.index ?? 0)
       this.recordsSinceSnapshot += this.hooks.onApply(rd.committed)
       this.maybeCompact()
     }
@@ -220,7 +230,9 @@ export class RaftDriver {
       plain = messages.filter((x) => x.type !== 'snapshot')
       this.streamSnapshot(m)
     }
-    if (plain.length > 0) this.transport.send(plain)
+    if (plain.length === 0) return
+    if (this.tracer !== undefined) traceSent(this.tracer, plain)
+    this.transport.send(plain)
   }
 
   /** Sends the newest stored snapshot (never older than the one the core named) to a follower. */
@@ -297,5 +309,21 @@ export class RaftDriver {
           this.hooks.onFatal(err)
         },
       )
+  }
+}
+
+/** Appends with entries and successful append answers, as they arrive. */
+function traceReceived(tracer: RoundTracer, messages: readonly Message[]): void {
+  for (const m of messages) {
+    if (m.type === 'append' && m.entries.length > 0) tracer.record('append_received', m.from, m.entries.at(-1)?.index ?? 0)
+    else if (m.type === 'append_resp' && !m.reject) tracer.record('answer_received', m.from, m.index)
+  }
+}
+
+/** The same two kinds, as they leave. */
+function traceSent(tracer: RoundTracer, messages: readonly Message[]): void {
+  for (const m of messages) {
+    if (m.type === 'append' && m.entries.length > 0) tracer.record('append_sent', m.to, m.entries.at(-1)?.index ?? 0)
+    else if (m.type === 'append_resp' && !m.reject) tracer.record('answer_sent', m.to, m.index)
   }
 }

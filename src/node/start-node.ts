@@ -12,6 +12,7 @@ import { UndiciTransport } from '../transport/undici-transport.js'
 import { RaftDriver } from './raft-driver.js'
 import { beginRejoin, rejoinWatch } from './rejoin-marker.js'
 import { RateLimiterNode } from './rate-limiter-node.js'
+import { RoundTraceFile } from './round-trace-file.js'
 
 /** AppendEntries in flight per follower, and entries and characters of entry data per message. */
 const MAX_INFLIGHT = 64
@@ -90,6 +91,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       removal.catch((err: unknown) => logger.error({ err }, 'could not remove the rejoin marker'))
     },
   )
+  const tracer = config.roundTraceDir === null ? null : RoundTraceFile.inDir(config.roundTraceDir, config.nodeId)
   const driver = new RaftDriver({
     raft: {
       id: config.nodeId,
@@ -110,6 +112,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
     snapshotEntries: config.snapshotEntries,
     store,
     transport,
+    ...(tracer === null ? {} : { tracer }),
     restored: loaded,
     hooks: {
       onApply: (entries) => node.onApply(entries),
@@ -185,10 +188,20 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       await transport.close()
       await peerApp.close()
       await store.close()
+      if (tracer !== null) writeTrace(tracer, logger)
       logger.info({ node: config.nodeId }, 'node stopped')
     })()
     return stopping
   }
 
   return { node, driver, publicApp, peerApp, logger, stop }
+}
+
+function writeTrace(tracer: RoundTraceFile, logger: Logger): void {
+  try {
+    tracer.flush()
+    logger.info({ file: tracer.file, ...tracer.stats() }, 'round trace written')
+  } catch (err) {
+    logger.error({ err, file: tracer.file }, 'could not write the round trace')
+  }
 }

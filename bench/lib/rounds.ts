@@ -1,0 +1,197 @@
+// Pure analysis of the nodes' round traces (src/node/round-trace-file.ts):
+// each append the leader sent a follower, followed through the follower's
+// receipt, synced write and answer back to the leader. No I/O here.
+import { median, percentile } from './stats.js'
+
+export interface TraceEvent {
+  /** Milliseconds on the host's monotonic clock (all nodes share it on one machine). */
+  readonly t: number
+  readonly event: string
+  /** The other end of a message, '' for a local step. */
+  readonly peer: string
+  readonly index: number
+}
+
+/** One trace file's lines (`<ns> <event> <peer or -> <index>`); malformed lines are skipped. */
+export function parseTrace(text: string): TraceEvent[] {
+  const out: TraceEvent[] = []
+  for (const line of text.split('\n')) {
+    const [ns, event, peer, index] = line.split(' ')
+    if (ns === undefined || event === undefined || peer === undefined || index === undefined || !/^\d+$/.test(ns)) continue
+    out.push({ t: Number(BigInt(ns) / 1000n) / 1000, event, peer: peer === '-' ? '' : peer, index: Number(index) })
+  }
+  return out
+}
+
+export interface StageStats {
+  readonly n: number
+  readonly p50_ms: number
+  readonly p90_ms: number
+  readonly mean_ms: number
+}
+
+/** The stages of a round to one follower, each from the end of the one before. */
+export const ROUND_STAGES = ['to_follower', 'queued', 'write', 'answer', 'to_leader', 'round'] as const
+export type RoundStage = (typeof ROUND_STAGES)[number]
+
+export interface FollowerRounds {
+  readonly follower: string
+  /** Appends with entries the leader sent it in the window, and how many were followed to their answer. */
+  readonly sent: number
+  readonly matched: number
+  readonly stages: Record<RoundStage, StageStats>
+  /** From each of its answers until the leader's next append to it (a spare waits for a batch). */
+  readonly resend: StageStats
+}
+
+export interface RoundsReport {
+  readonly leader: string
+  readonly window_ms: number
+  readonly followers: FollowerRounds[]
+  /** The leader's own synced writes in the window. */
+  readonly leader_write: StageStats
+  /** What the leader heard last before each apply: its own write, or which follower's answer. */
+  readonly commit_after: Record<string, number>
+}
+
+export function stageStats(values: readonly number[]): StageStats {
+  const sorted = [...values].sort((a, b) => a - b)
+  const round3 = (x: number): number => Math.round(x * 1000) / 1000
+  return {
+    n: sorted.length,
+    p50_ms: sorted.length === 0 ? Number.NaN : round3(median(sorted)),
+    p90_ms: sorted.length === 0 ? Number.NaN : round3(percentile(sorted, 90)),
+    mean_ms: sorted.length === 0 ? Number.NaN : round3(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  }
+}
+
+/** The first event at or after `from` (events sorted by time) that `ok` accepts. */
+function firstFrom(events: readonly TraceEvent[], from: number, ok: (e: TraceEvent) => boolean): TraceEvent | undefined {
+  let lo = 0
+  let hi = events.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if ((events[mid] as TraceEvent).t < from) lo = mid + 1
+    else hi = mid
+  }
+  for (let i = lo; i < events.length; i++) {
+    const e = events[i] as TraceEvent
+    if (ok(e)) return e
+  }
+  return undefined
+}
+
+/**
+ * Follows every append the leader sent in [from, to] through each follower's
+ * trace. An append is matched when the follower received it, a synced write
+ * started after that and finished, an answer covering it left, and the
+ * leader heard an answer covering it; unmatched ones (lost, or past the end
+ * of a trace) are counted in `sent` only.
+ */
+export function analyzeRounds(
+  leader: string,
+  traces: ReadonlyMap<string, readonly TraceEvent[]>,
+  from: number,
+  to: number,
+): RoundsReport {
+  const mine = traces.get(leader) ?? []
+  const inWindow = (e: TraceEvent): boolean => e.t >= from && e.t <= to
+  const followers: FollowerRounds[] = []
+  for (const [id, theirs] of traces) {
+    if (id === leader) continue
+    const sent = mine.filter((e) => e.event === 'append_sent' && e.peer === id && inWindow(e))
+    const stages: Record<RoundStage, number[]> = { to_follower: [], queued: [], write: [], answer: [], to_leader: [], round: [] }
+    let matched = 0
+    for (const s of sent) {
+      const got = firstFrom(theirs, s.t, (e) => e.event === 'append_received' && e.peer === leader && e.index === s.index)
+      if (got === undefined) continue
+      const started = firstFrom(theirs, got.t, (e) => e.event === 'write_started' && e.index >= s.index)
+      if (started === undefined) continue
+      const done = firstFrom(theirs, started.t, (e) => e.event === 'write_done' && e.index === started.index)
+      if (done === undefined) continue
+      const answered = firstFrom(theirs, done.t, (e) => e.event === 'answer_sent' && e.peer === leader && e.index >= s.index)
+      if (answered === undefined) continue
+      const heard = firstFrom(mine, answered.t, (e) => e.event === 'answer_received' && e.peer === id && e.index >= s.index)
+      if (heard === undefined) continue
+      matched++
+      stages.to_follower.push(got.t - s.t)
+      stages.queued.push(started.t - got.t)
+      stages.write.push(done.t - started.t)
+      stages.answer.push(answered.t - done.t)
+      stages.to_leader.push(heard.t - answered.t)
+      stages.round.push(heard.t - s.t)
+    }
+    if (sent.length === 0) continue
+    followers.push({
+      follower: id,
+      sent: sent.length,
+      matched,
+      stages: Object.fromEntries(ROUND_STAGES.map((k) => [k, stageStats(stages[k])])) as Record<RoundStage, StageStats>,
+      resend: stageStats(resendGaps(mine, id, inWindow)),
+    })
+  }
+  return {
+    leader,
+    window_ms: Math.round((to - from) * 1000) / 1000,
+    followers,
+    leader_write: stageStats(leaderWrites(mine, inWindow)),
+    commit_after: commitTriggers(mine, inWindow),
+  }
+}
+
+function leaderWrites(mine: readonly TraceEvent[], inWindow: (e: TraceEvent) => boolean): number[] {
+  const out: number[] = []
+  let started: TraceEvent | null = null
+  for (const e of mine) {
+    if (e.event === 'write_started') started = e
+    else if (e.event === 'write_done' && started !== null) {
+      if (inWindow(started)) out.push(e.t - started.t)
+      started = null
+    }
+  }
+  return out
+}
+
+/** An answer from `peer` → the leader's next append to it (the last answer before that append). */
+function resendGaps(mine: readonly TraceEvent[], peer: string, inWindow: (e: TraceEvent) => boolean): number[] {
+  const out: number[] = []
+  let lastAnswer: number | null = null
+  for (const e of mine) {
+    if (e.peer !== peer) continue
+    if (e.event === 'answer_received') lastAnswer = e.t
+    else if (e.event === 'append_sent') {
+      if (lastAnswer !== null && inWindow(e)) out.push(e.t - lastAnswer)
+      lastAnswer = null
+    }
+  }
+  return out
+}
+
+function commitTriggers(mine: readonly TraceEvent[], inWindow: (e: TraceEvent) => boolean): Record<string, number> {
+  const counts: Record<string, number> = {}
+  let last: string | null = null
+  for (const e of mine) {
+    if (e.event === 'write_done') last = 'own write'
+    else if (e.event === 'answer_received') last = `answer from ${e.peer}`
+    else if (e.event === 'applied' && inWindow(e) && last !== null) {
+      counts[last] = (counts[last] ?? 0) + 1
+      last = null
+    }
+  }
+  return counts
+}
+
+/** A table of the stages per follower, then the leader's own figures. */
+export function formatRounds(r: RoundsReport): string {
+  const f = (s: StageStats): string => `${s.p50_ms.toFixed(3).padStart(7)} ${s.p90_ms.toFixed(3).padStart(7)} ${s.mean_ms.toFixed(3).padStart(7)}`
+  const lines: string[] = []
+  for (const fr of r.followers) {
+    lines.push(`leader ${r.leader} → ${fr.follower}: ${fr.sent} appends with entries, ${fr.matched} followed to their answer`)
+    lines.push(`  ${'stage'.padEnd(12)}  p50 ms  p90 ms mean ms`)
+    for (const k of ROUND_STAGES) lines.push(`  ${k.padEnd(12)} ${f(fr.stages[k])}`)
+    lines.push(`  ${'then resent'.padEnd(12)} ${f(fr.resend)}  (its answer → the leader's next append to it)`)
+  }
+  lines.push(`leader's own synced write      ${f(r.leader_write)}  (${r.leader_write.n} writes)`)
+  lines.push(`applies came right after: ${Object.entries(r.commit_after).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+  return lines.join('\n')
+}

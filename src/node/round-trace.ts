@@ -1,0 +1,28 @@
+// Timestamps of each step of a replication round, for `npm run bench:rounds`:
+// when an append left the leader, reached a follower, was written there, and
+// when the answer came back. Recorded by the driver only when a tracer is
+// given (ROUND_TRACE_DIR); the core never sees it.
+import type { NodeId } from '../raft/types.js'
+
+export const ROUND_EVENTS = [
+  'append_sent',
+  'append_received',
+  'write_started',
+  'write_done',
+  'answer_sent',
+  'answer_received',
+  'applied',
+] as const
+
+/**
+ * - append_sent / append_received: an AppendEntries with entries, `index` its last entry;
+ * - write_started / write_done: one synced write, `index` the last entry it stores (0: none);
+ * - answer_sent / answer_received: a successful AppendEntries answer, `index` the index it acknowledges;
+ * - applied: committed entries applied, `index` the last.
+ */
+export type RoundEvent = (typeof ROUND_EVENTS)[number]
+
+export interface RoundTracer {
+  /** `peer` is the other end of a message, '' for a local step. */
+  record(event: RoundEvent, peer: NodeId | '', index: number): void
+}
