@@ -4,7 +4,8 @@
 // the measured window through each follower: how long the append took to
 // arrive, waited for a write, was written, and how long the answer took back.
 // Every node runs on this host, so their monotonic clocks are one clock.
-// Writes bench/results/rounds.json and prints the stages.
+// Writes bench/results/rounds.json (rounds-cluster-spread.json for that
+// system) and prints the stages.
 //
 //   npm run bench:rounds -- [--duration 5] [--warmup 3] [--connections 50] [--ids 1000] [--system cluster-leader|cluster-spread]
 import fs from 'node:fs'
@@ -56,9 +57,10 @@ async function main(): Promise<void> {
   fs.rmSync(traceDir, { recursive: true, force: true })
   if (leader === undefined || !traces.has(leader)) throw new Error(`no trace from the leader (got ${[...traces.keys()].join(', ') || 'none'})`)
   const report = analyzeRounds(leader, traces, window.from, window.to)
-  writeJson(path.join(RESULTS_DIR, 'rounds.json'), { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, load, report })
+  const out = path.join(RESULTS_DIR, system === 'cluster-leader' ? 'rounds.json' : `rounds-${system}.json`)
+  writeJson(out, { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, load, report })
   console.log(formatRounds(report))
-  console.log(`wrote ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'rounds.json'))}`)
+  console.log(`wrote ${path.relative(process.cwd(), out)}`)
 }
 
 main().catch((err: unknown) => {

@@ -52,6 +52,8 @@ export interface RoundsReport {
   readonly leader_write: StageStats
   /** What the leader heard last before each apply: its own write, or which follower's answer. */
   readonly commit_after: Record<string, number>
+  /** For applies that came right after the leader's own write: how long after the last follower answer before it. */
+  readonly own_write_wait: StageStats
 }
 
 export function stageStats(values: readonly number[]): StageStats {
@@ -135,7 +137,7 @@ export function analyzeRounds(
     window_ms: Math.round((to - from) * 1000) / 1000,
     followers,
     leader_write: stageStats(leaderWrites(mine, inWindow)),
-    commit_after: commitTriggers(mine, inWindow),
+    ...commitTriggers(mine, inWindow),
   }
 }
 
@@ -167,18 +169,26 @@ function resendGaps(mine: readonly TraceEvent[], peer: string, inWindow: (e: Tra
   return out
 }
 
-function commitTriggers(mine: readonly TraceEvent[], inWindow: (e: TraceEvent) => boolean): Record<string, number> {
+function commitTriggers(
+  mine: readonly TraceEvent[],
+  inWindow: (e: TraceEvent) => boolean,
+): { commit_after: Record<string, number>; own_write_wait: StageStats } {
   const counts: Record<string, number> = {}
+  const waits: number[] = []
   let last: string | null = null
+  let lastAnswer: number | null = null
   for (const e of mine) {
     if (e.event === 'write_done') last = 'own write'
-    else if (e.event === 'answer_received') last = `answer from ${e.peer}`
-    else if (e.event === 'applied' && inWindow(e) && last !== null) {
+    else if (e.event === 'answer_received') {
+      last = `answer from ${e.peer}`
+      lastAnswer = e.t
+    } else if (e.event === 'applied' && inWindow(e) && last !== null) {
       counts[last] = (counts[last] ?? 0) + 1
+      if (last === 'own write' && lastAnswer !== null) waits.push(e.t - lastAnswer)
       last = null
     }
   }
-  return counts
+  return { commit_after: counts, own_write_wait: stageStats(waits) }
 }
 
 /** A table of the stages per follower, then the leader's own figures. */
@@ -193,5 +203,6 @@ export function formatRounds(r: RoundsReport): string {
   }
   lines.push(`leader's own synced write      ${f(r.leader_write)}  (${r.leader_write.n} writes)`)
   lines.push(`applies came right after: ${Object.entries(r.commit_after).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+  lines.push(`own write last: apply after the last answer ${f(r.own_write_wait)}`)
   return lines.join('\n')
 }

@@ -87,6 +87,8 @@ t.test('analysis: stages of each round, grouped writes, lost appends and the win
   t.equal(s?.stages.round.n, 0)
   t.same(r.leader_write, { n: 2, p50_ms: 1.5, p90_ms: 2.1, mean_ms: 1.5 })
   t.same(r.commit_after, { 'answer from f': 1, 'own write': 1 })
+  // Index 12 was applied at 4.6, after the leader's write (4.5); f had answered at 4.0.
+  t.same(r.own_write_wait, { n: 1, p50_ms: 0.6, p90_ms: 0.6, mean_ms: 0.6 })
   t.same(f?.resend.n, 1, "only f's first answer came before another append to it")
   t.equal(f?.resend.p50_ms, 0.2)
   t.equal(s?.resend.n, 0)
