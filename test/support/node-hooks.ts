@@ -16,3 +16,25 @@ export function nodeHooks(node: RateLimiterNode, onFatal: (err: unknown) => void
     onFatal,
   }
 }
+
+/**
+ * Hooks for a driver with no state machine behind it: entries count one
+ * record each, reads and ticks are ignored, a write failure throws. Tests
+ * override what they watch.
+ */
+export function bareHooks(overrides: Partial<DriverHooks> = {}): DriverHooks {
+  return {
+    onApply: (entries) => entries.length,
+    onReadStates: () => {},
+    onDroppedReads: () => {},
+    onTick: () => {},
+    beforeReady: () => {},
+    onFatal: (err) => {
+      throw err
+    },
+    onRestore: () => {},
+    snapshotLines: () => Object.assign((async function* none() {})(), { close: () => {} }),
+    stateEntries: () => 0,
+    ...overrides,
+  }
+}

@@ -12,6 +12,7 @@ import { RoundTraceFile } from '../../src/node/round-trace-file.js'
 import type { Entry, Message, NodeId } from '../../src/raft/types.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
 import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
+import { bareHooks } from '../support/node-hooks.js'
 
 const ev = (t: number, event: RoundEvent, peer: string, index: number): TraceEvent => ({ t, event, peer, index })
 
@@ -123,22 +124,12 @@ async function tracedCluster(t: Test): Promise<{ drivers: Map<NodeId, RaftDriver
       restored: await store.load(),
       snapshotEntries: 1_000_000,
       tracer,
-      hooks: {
+      hooks: bareHooks({
         onApply: (entries: readonly Entry[]) => {
           applied.set(id, entries.at(-1)?.index ?? applied.get(id) ?? 0)
           return entries.length
         },
-        onReadStates: () => {},
-        onDroppedReads: () => {},
-        onTick: () => {},
-        beforeReady: () => {},
-        onFatal: (err) => {
-          throw err
-        },
-        onRestore: () => {},
-        snapshotLines: () => Object.assign((async function* none() {})(), { close: () => {} }),
-        stateEntries: () => 0,
-      },
+      }),
     })
     drivers.set(id, driver)
   }

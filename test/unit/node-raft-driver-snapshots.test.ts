@@ -7,6 +7,7 @@ import { RaftDriver, type SnapshotEvent } from '../../src/node/raft-driver.js'
 import type { Entry, InstallSnapshot, Message, NodeId, Snapshot } from '../../src/raft/types.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
 import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
+import { bareHooks } from '../support/node-hooks.js'
 
 /** The test's image: the applied commands, as two JSON-array lines. */
 function fromLines(data: string): string[] {
@@ -72,7 +73,7 @@ class Net {
       transport: this.transport(id),
       restored: loaded,
       snapshotEntries: 20,
-      hooks: {
+      hooks: bareHooks({
         onApply: (entries: readonly Entry[]) => {
           let records = 0
           for (const e of entries) {
@@ -80,13 +81,6 @@ class Net {
             records += recordsOf(e)
           }
           return records
-        },
-        onReadStates: () => {},
-        onDroppedReads: () => {},
-        onTick: () => {},
-        beforeReady: () => {},
-        onFatal: (err) => {
-          throw err
         },
         onRestore: (s: Snapshot) => {
           member.restores++
@@ -106,7 +100,7 @@ class Net {
         },
         stateEntries: () => 0,
         onSnapshotEvent: (e) => member.events.push(e),
-      },
+      }),
     })
     this.members.set(id, member)
     this.down.delete(id)
