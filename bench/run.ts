@@ -17,7 +17,7 @@ import { HIGH_LIMIT_ENV } from './lib/cluster.js'
 import { roundRobinPath, round3, runLoad, type LoadResult } from './lib/load.js'
 import { frameRates, scrapeFrameCounts } from './lib/peer-frames.js'
 import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, switchCounts, writeJson } from './lib/procs.js'
-import { cpuPercent, formatChecks, formatSwitches, formatTable, medianOfRounds, switchesPerRequest, targetChecks, withRatios, type RequestSwitches } from './lib/stats.js'
+import { cpuPercent, formatChecks, formatSwitches, formatTable, medianOfRounds, switchesPerRequest, targetChecks, withRatios, type SwitchCounts } from './lib/stats.js'
 import { isSystemName, startSystem, SYSTEM_NAMES, unavailable, type RunningSystem, type SystemName } from './lib/systems.js'
 
 const BASELINES = ['inmem', 'redis-lua-fsync'] as const
@@ -45,7 +45,7 @@ export interface RunRecord {
    * load generator's: a wake-up costs far more than the work it wakes for on
    * a shared virtual machine, so this explains much of a system's CPU.
    */
-  switches_per_req: Record<string, RequestSwitches>
+  switches_per_req: Record<string, SwitchCounts>
   /** Cluster systems: frames a second each node sent each peer (`node-1→node-2`), from their /metrics. */
   peer_frames_per_s?: Record<string, number>
   targets: number
@@ -153,7 +153,9 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
   const nodes = sys.nodes
   const framesBefore = nodes === undefined ? null : await scrapeFrameCounts(nodes)
   const before = pids.map(([, pid]) => cpuSeconds(pid))
-  const switchesBefore = [...pids.map(([, pid]) => switchCounts(pid)), switchCounts(process.pid)]
+  // Every server process and the load generator (this process).
+  const watched: (readonly [string, number])[] = [...pids, ['loadgen', process.pid]]
+  const switchesBefore = watched.map(([, pid]) => switchCounts(pid))
   const self0 = process.cpuUsage()
   const t0 = performance.now()
   const res: LoadResult = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor })
@@ -164,8 +166,8 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
     cpu[label] = Math.round(cpuPercent(before[i] ?? Number.NaN, cpuSeconds(pid), wall) * 10) / 10
   })
   cpu['loadgen'] = Math.round(((selfUs.user + selfUs.system) / 1e6 / wall) * 1000) / 10
-  const switches: Record<string, RequestSwitches> = {}
-  ;[...pids.map(([label, pid]) => [label, pid] as const), ['loadgen', process.pid] as const].forEach(([label, pid], i) => {
+  const switches: Record<string, SwitchCounts> = {}
+  watched.forEach(([label, pid], i) => {
     const s = switchesPerRequest(switchesBefore[i] ?? null, switchCounts(pid), res.responses)
     if (s !== null) switches[label] = s
   })

@@ -188,18 +188,15 @@ export function parseSwitchCounts(status: string): SwitchCounts | null {
   return v === undefined || nv === undefined ? null : { voluntary: Number(v), involuntary: Number(nv) }
 }
 
-/** Context switches a request of one process over a load. */
-export type RequestSwitches = SwitchCounts
-
 /** Switches a request between two readings of one process, or null when either is missing. */
-export function switchesPerRequest(before: SwitchCounts | null, after: SwitchCounts | null, requests: number): RequestSwitches | null {
+export function switchesPerRequest(before: SwitchCounts | null, after: SwitchCounts | null, requests: number): SwitchCounts | null {
   if (before === null || after === null || !(requests > 0)) return null
   const per = (n: number): number => Math.round((n / requests) * 1000) / 1000
   return { voluntary: per(after.voluntary - before.voluntary), involuntary: per(after.involuntary - before.involuntary) }
 }
 
 /** `node-1 0.10+0.02, ..., all 0.41`: voluntary+involuntary a request for each process, then their sum. */
-export function formatSwitches(perProcess: Readonly<Record<string, RequestSwitches>>): string {
+export function formatSwitches(perProcess: Readonly<Record<string, SwitchCounts>>): string {
   const entries = Object.entries(perProcess)
   const total = entries.reduce((n, [, s]) => n + s.voluntary + s.involuntary, 0)
   const each = entries.map(([label, s]) => `${label} ${s.voluntary.toFixed(2)}+${s.involuntary.toFixed(2)}`)

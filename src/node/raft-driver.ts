@@ -174,12 +174,12 @@ export class RaftDriver {
       return
     }
     this.writing = true
-    const written = rd.entries.at(-1)?.index ?? 0
-    this.tracer?.record('write_started', '', written)
+    // Optional calls: without a tracer the index is not even computed.
+    this.tracer?.record('write_started', '', rd.entries.at(-1)?.index ?? 0)
     this.store.save(rd.hardState, rd.entries, rd.snapshot).then(
       () => {
         this.writing = false
-        this.tracer?.record('write_done', '', written)
+        this.tracer?.record('write_done', '', rd.entries.at(-1)?.index ?? 0)
         if (this.stopped) return
         if (rd.persistedMessages.length > 0) this.sendMessages(rd.persistedMessages)
         this.core.advance(rd)
