@@ -112,7 +112,7 @@ export class LevelLogStore implements LogStore {
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.pending === 0 ? op() : this.tail.then(op)
+    const run = this.pending === 0 ? startNow(op) : this.tail.then(op)
     this.pending++
     this.tail = run.then(this.settled, this.settled)
     return run
@@ -324,4 +324,13 @@ export class LevelLogStore implements LogStore {
 /** Index, term and config alone (a stored meta or a snapshot carries more). */
 function snapshotMeta(m: SnapshotMeta): SnapshotMeta {
   return m.config === undefined ? { index: m.index, term: m.term } : { index: m.index, term: m.term, config: m.config }
+}
+
+/** Runs `op` in this call; a synchronous throw becomes a rejection, as it would a microtask later. */
+function startNow<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return op()
+  } catch (err) {
+    return Promise.reject(err)
+  }
 }
