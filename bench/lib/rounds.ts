@@ -34,12 +34,22 @@ export interface StageStats {
 export const ROUND_STAGES = ['to_follower', 'queued', 'write', 'answer', 'to_leader', 'round'] as const
 export type RoundStage = (typeof ROUND_STAGES)[number]
 
+/**
+ * A synced write split by the log store's own events: until it handed the
+ * batch to LevelDB, LevelDB's synced write (the thread-pool hand-off, the
+ * write and the fdatasync), and from its return until the driver heard of it.
+ */
+export const WRITE_PARTS = ['to_leveldb', 'in_leveldb', 'from_leveldb'] as const
+export type WritePart = (typeof WRITE_PARTS)[number]
+
 export interface FollowerRounds {
   readonly follower: string
   /** Appends with entries the leader sent it in the window, and how many were followed to their answer. */
   readonly sent: number
   readonly matched: number
   readonly stages: Record<RoundStage, StageStats>
+  /** The followed writes split into parts (n 0 when the trace holds no store events). */
+  readonly write_parts: Record<WritePart, StageStats>
   /** From each of its answers until the leader's next append to it (a spare waits for a batch). */
   readonly resend: StageStats
 }
@@ -50,6 +60,7 @@ export interface RoundsReport {
   readonly followers: FollowerRounds[]
   /** The leader's own synced writes in the window. */
   readonly leader_write: StageStats
+  readonly leader_write_parts: Record<WritePart, StageStats>
   /** What the leader heard last before each apply: its own write, or which follower's answer. */
   readonly commit_after: Record<string, number>
   /** For applies that came right after the leader's own write: how long after the last follower answer before it. */
@@ -103,6 +114,7 @@ export function analyzeRounds(
     if (id === leader) continue
     const sent = mine.filter((e) => e.event === 'append_sent' && e.peer === id && inWindow(e))
     const stages: Record<RoundStage, number[]> = { to_follower: [], queued: [], write: [], answer: [], to_leader: [], round: [] }
+    const parts = emptyParts()
     let matched = 0
     for (const s of sent) {
       const got = firstFrom(theirs, s.t, (e) => e.event === 'append_received' && e.peer === leader && e.index === s.index)
@@ -119,6 +131,7 @@ export function analyzeRounds(
       stages.to_follower.push(got.t - s.t)
       stages.queued.push(started.t - got.t)
       stages.write.push(done.t - started.t)
+      addParts(parts, theirs, started, done)
       stages.answer.push(answered.t - done.t)
       stages.to_leader.push(heard.t - answered.t)
       stages.round.push(heard.t - s.t)
@@ -129,6 +142,7 @@ export function analyzeRounds(
       sent: sent.length,
       matched,
       stages: Object.fromEntries(ROUND_STAGES.map((k) => [k, stageStats(stages[k])])) as Record<RoundStage, StageStats>,
+      write_parts: partStats(parts),
       resend: stageStats(resendGaps(mine, id, inWindow)),
     })
   }
@@ -136,22 +150,48 @@ export function analyzeRounds(
     leader,
     window_ms: Math.round((to - from) * 1000) / 1000,
     followers,
-    leader_write: stageStats(leaderWrites(mine, inWindow)),
+    ...leaderWrites(mine, inWindow),
     ...commitTriggers(mine, inWindow),
   }
 }
 
-function leaderWrites(mine: readonly TraceEvent[], inWindow: (e: TraceEvent) => boolean): number[] {
+function leaderWrites(
+  mine: readonly TraceEvent[],
+  inWindow: (e: TraceEvent) => boolean,
+): { leader_write: StageStats; leader_write_parts: Record<WritePart, StageStats> } {
   const out: number[] = []
+  const parts = emptyParts()
   let started: TraceEvent | null = null
   for (const e of mine) {
     if (e.event === 'write_started') started = e
     else if (e.event === 'write_done' && started !== null) {
-      if (inWindow(started)) out.push(e.t - started.t)
+      if (inWindow(started)) {
+        out.push(e.t - started.t)
+        addParts(parts, mine, started, e)
+      }
       started = null
     }
   }
-  return out
+  return { leader_write: stageStats(out), leader_write_parts: partStats(parts) }
+}
+
+function emptyParts(): Record<WritePart, number[]> {
+  return { to_leveldb: [], in_leveldb: [], from_leveldb: [] }
+}
+
+/** The store's events between a write's start and end (writes on a node never overlap), if it recorded them. */
+function addParts(parts: Record<WritePart, number[]>, events: readonly TraceEvent[], started: TraceEvent, done: TraceEvent): void {
+  const handed = firstFrom(events, started.t, (e) => e.event === 'batch_handed')
+  const synced = handed === undefined ? undefined : firstFrom(events, handed.t, (e) => e.event === 'batch_synced')
+  // Events past the write's end belong to a later write.
+  if (handed === undefined || synced === undefined || synced.t > done.t) return
+  parts.to_leveldb.push(handed.t - started.t)
+  parts.in_leveldb.push(synced.t - handed.t)
+  parts.from_leveldb.push(done.t - synced.t)
+}
+
+function partStats(parts: Record<WritePart, number[]>): Record<WritePart, StageStats> {
+  return Object.fromEntries(WRITE_PARTS.map((k) => [k, stageStats(parts[k])])) as Record<WritePart, StageStats>
 }
 
 /** An answer from `peer` → the leader's next append to it (the last answer before that append). */
@@ -198,11 +238,21 @@ export function formatRounds(r: RoundsReport): string {
   for (const fr of r.followers) {
     lines.push(`leader ${r.leader} → ${fr.follower}: ${fr.sent} appends with entries, ${fr.matched} followed to their answer`)
     lines.push(`  ${'stage'.padEnd(12)}  p50 ms  p90 ms mean ms`)
-    for (const k of ROUND_STAGES) lines.push(`  ${k.padEnd(12)} ${f(fr.stages[k])}`)
+    for (const k of ROUND_STAGES) {
+      lines.push(`  ${k.padEnd(12)} ${f(fr.stages[k])}`)
+      if (k === 'write') lines.push(...partLines(fr.write_parts, f))
+    }
     lines.push(`  ${'then resent'.padEnd(12)} ${f(fr.resend)}  (its answer → the leader's next append to it)`)
   }
   lines.push(`leader's own synced write      ${f(r.leader_write)}  (${r.leader_write.n} writes)`)
+  lines.push(...partLines(r.leader_write_parts, f))
   lines.push(`applies came right after: ${Object.entries(r.commit_after).map(([k, n]) => `${k} ${n}`).join(', ')}`)
   lines.push(`own write last: apply after the last answer ${f(r.own_write_wait)}`)
   return lines.join('\n')
+}
+
+/** The parts of a write, indented under it; none when the trace had no store events. */
+function partLines(parts: Record<WritePart, StageStats>, f: (s: StageStats) => string): string[] {
+  if (parts.in_leveldb.n === 0) return []
+  return WRITE_PARTS.map((k) => `   ${k.padEnd(12)}${f(parts[k])}`)
 }

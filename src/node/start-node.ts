@@ -34,7 +34,11 @@ export interface RunningNode {
 }
 
 export async function startNode(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningNode> {
-  const store = new LevelLogStore(config.dataDir)
+  const tracer = config.roundTraceDir === null ? null : RoundTraceFile.inDir(config.roundTraceDir, config.nodeId)
+  const store = new LevelLogStore(
+    config.dataDir,
+    tracer === null ? {} : { onSyncedBatch: (step, index) => tracer.record(step === 'handed' ? 'batch_handed' : 'batch_synced', '', index) },
+  )
   const loaded = await store.load()
   if (loaded.corruption !== null) {
     logger.warn({ corruption: loaded.corruption, dataDir: config.dataDir }, 'corrupted log tail found and truncated')
@@ -91,7 +95,6 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       removal.catch((err: unknown) => logger.error({ err }, 'could not remove the rejoin marker'))
     },
   )
-  const tracer = config.roundTraceDir === null ? null : RoundTraceFile.inDir(config.roundTraceDir, config.nodeId)
   const driver = new RaftDriver({
     raft: {
       id: config.nodeId,

@@ -27,6 +27,15 @@ type Db = ClassicLevel<Buffer, Buffer>
 
 const SCAN_PAGE = 1024
 
+export interface LevelLogStoreOptions {
+  /**
+   * Told when save() hands its batch to LevelDB and when LevelDB's synced
+   * write returns, with the last index the log then holds: the round trace's
+   * view inside a write (ROUND_TRACE_DIR). Not told of failed writes.
+   */
+  readonly onSyncedBatch?: (step: 'handed' | 'synced', lastIndex: number) => void
+}
+
 export class LevelLogStore implements LogStore {
   readonly dir: string
   private db: Db | null = null
@@ -48,7 +57,10 @@ export class LevelLogStore implements LogStore {
   /** Operations issued and not yet settled: with none, the next starts at once instead of behind whatever the microtask queue holds. */
   private pending = 0
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly opts: LevelLogStoreOptions = {},
+  ) {
     this.dir = dir
   }
 
@@ -235,7 +247,13 @@ export class LevelLogStore implements LogStore {
       await batch.close()
       throw e
     }
-    await this.commit(batch.write({ sync: true }))
+    const observe = this.opts.onSyncedBatch
+    if (observe === undefined) await this.commit(batch.write({ sync: true }))
+    else {
+      observe('handed', newLast)
+      await this.commit(batch.write({ sync: true }))
+      observe('synced', newLast)
+    }
     this.snap = base
     this.lastIndex = Math.max(newLast, base.index)
     if (installed !== null) {

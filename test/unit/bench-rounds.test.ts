@@ -96,6 +96,45 @@ t.test('analysis: stages of each round, grouped writes, lost appends and the win
   t.match(formatRounds(r), /leader l → f: 3 appends with entries, 3 followed to their answer/)
 })
 
+t.test('analysis: a write splits at the store events inside it; without them, no parts', async (t) => {
+  const leader = [
+    ev(0, 'append_sent', 'f', 5),
+    ev(0.1, 'write_started', '', 5),
+    ev(0.2, 'batch_handed', '', 5),
+    ev(0.9, 'batch_synced', '', 5),
+    ev(1.2, 'write_done', '', 5),
+    ev(2.0, 'answer_received', 'f', 5),
+    ev(2.1, 'applied', '', 5),
+    ev(3.0, 'append_sent', 'f', 6),
+    ev(3.0, 'write_started', '', 6),
+    ev(4.0, 'write_done', '', 6),
+    // A later write's store events must not be taken for an earlier write without its own.
+    ev(5.0, 'write_started', '', 7),
+    ev(5.5, 'batch_handed', '', 7),
+    ev(6.0, 'batch_synced', '', 7),
+    ev(6.1, 'write_done', '', 7),
+  ]
+  const follower = [
+    ev(0.4, 'append_received', 'l', 5),
+    ev(0.5, 'write_started', '', 5),
+    ev(0.55, 'batch_handed', '', 5),
+    ev(1.45, 'batch_synced', '', 5),
+    ev(1.5, 'write_done', '', 5),
+    ev(1.6, 'answer_sent', 'l', 5),
+  ]
+  const r = analyzeRounds('l', new Map([['l', leader], ['f', follower]]), 0, 10)
+  const f = r.followers[0]
+  t.same(f?.write_parts.to_leveldb, { n: 1, p50_ms: 0.05, p90_ms: 0.05, mean_ms: 0.05 })
+  t.same(f?.write_parts.in_leveldb, { n: 1, p50_ms: 0.9, p90_ms: 0.9, mean_ms: 0.9 })
+  t.same(f?.write_parts.from_leveldb, { n: 1, p50_ms: 0.05, p90_ms: 0.05, mean_ms: 0.05 })
+  t.equal(r.leader_write.n, 3)
+  t.equal(r.leader_write_parts.in_leveldb.n, 2, 'the write without store events has no parts')
+  t.same(r.leader_write_parts.to_leveldb, { n: 2, p50_ms: 0.3, p90_ms: 0.5, mean_ms: 0.3 })
+  t.same(r.leader_write_parts.in_leveldb, { n: 2, p50_ms: 0.6, p90_ms: 0.7, mean_ms: 0.6 })
+  t.match(formatRounds(r), /^ {3}in_leveldb +0\.900/m)
+  t.notMatch(formatRounds(analyzeRounds('l', new Map([['l', leader.filter((e) => !e.event.startsWith('batch_'))]]), 0, 10)), /in_leveldb/)
+})
+
 /** Drivers on an in-memory network, each with a tracer that keeps its events in order. */
 async function tracedCluster(t: Test): Promise<{ drivers: Map<NodeId, RaftDriver>; events: Map<NodeId, TraceEvent[]>; applied: Map<NodeId, number> }> {
   const ids = ['n1', 'n2', 'n3']

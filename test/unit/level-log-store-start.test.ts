@@ -51,3 +51,18 @@ t.test('the first save starts at once, later ones queue behind it, all stay in o
   t.same(loaded.entries.map((e) => e.index), [1, 2, 3])
   t.same(loaded.hardState, { term: 1, vote: 'n1', commit: 1 })
 })
+
+t.test('a store with onSyncedBatch tells of each batch it hands LevelDB and of its return, with the last index', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'level-observe-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const seen: string[] = []
+  const store = new LevelLogStore(dir, { onSyncedBatch: (step, index) => seen.push(`${step} ${index}`) })
+  await store.open()
+  const first = store.save(null, [entry(1), entry(2)])
+  t.same(seen, ['handed 2'], 'handed within save(), before LevelDB returns')
+  await first
+  await store.save({ term: 2, vote: null, commit: 2 }, [])
+  await store.save(null, [])
+  t.same(seen, ['handed 2', 'synced 2', 'handed 2', 'synced 2'], 'a hard-state-only write too; an empty save writes nothing')
+  await store.close()
+})
