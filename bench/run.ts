@@ -14,10 +14,10 @@ import path from 'node:path'
 import { renderChart } from './chart.js'
 import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
-import { roundRobinPath, round3, runLoad, type LoadResult } from './lib/load.js'
+import { roundRobinPath, runLoad, type LoadResult } from './lib/load.js'
 import { frameRates, scrapeFrameCounts } from './lib/peer-frames.js'
 import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, switchCounts, writeJson } from './lib/procs.js'
-import { cpuPercent, formatChecks, formatSwitches, formatTable, medianOfRounds, switchesPerRequest, targetChecks, withRatios, type SwitchCounts } from './lib/stats.js'
+import { cpuPercent, formatChecks, formatSwitches, formatTable, medianOfRounds, round3, switchesPerRequest, targetChecks, withRatios, type SwitchCounts } from './lib/stats.js'
 import { isSystemName, startSystem, SYSTEM_NAMES, unavailable, type RunningSystem, type SystemName } from './lib/systems.js'
 
 const BASELINES = ['inmem', 'redis-lua-fsync'] as const

@@ -25,7 +25,7 @@ import path from 'node:path'
 import autocannon, { type Instance, type Options } from 'autocannon'
 import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV, startBenchCluster, type BenchCluster } from './lib/cluster.js'
-import { round3 } from './lib/load.js'
+import { round3 } from './lib/stats.js'
 import { loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
 import { classifyStatuses, percentile, Samples } from './lib/stats.js'
 

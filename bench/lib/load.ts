@@ -4,7 +4,7 @@
 // full float resolution: autocannon's own histogram keeps whole milliseconds,
 // too coarse for a sub-millisecond p50.
 import autocannon from 'autocannon'
-import { classifyStatuses, percentile, Samples } from './stats.js'
+import { classifyStatuses, percentile, round3, Samples } from './stats.js'
 
 export interface LoadOptions {
   /** Base URLs (http://127.0.0.1:port); connection i goes to urls[i % urls.length]. */
@@ -87,8 +87,4 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     max_ms: round3(sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN),
     statusCounts,
   }
-}
-
-export function round3(x: number): number {
-  return Math.round(x * 1000) / 1000
 }

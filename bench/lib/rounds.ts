@@ -1,7 +1,7 @@
 // Pure analysis of the nodes' round traces (src/node/round-trace-file.ts):
 // each append the leader sent a follower, followed through the follower's
 // receipt, synced write and answer back to the leader. No I/O here.
-import { median, percentile } from './stats.js'
+import { medianOfSorted, percentile, round3 } from './stats.js'
 
 export interface TraceEvent {
   /** Milliseconds on the host's monotonic clock (all nodes share it on one machine). */
@@ -69,10 +69,9 @@ export interface RoundsReport {
 
 export function stageStats(values: readonly number[]): StageStats {
   const sorted = [...values].sort((a, b) => a - b)
-  const round3 = (x: number): number => Math.round(x * 1000) / 1000
   return {
     n: sorted.length,
-    p50_ms: sorted.length === 0 ? Number.NaN : round3(median(sorted)),
+    p50_ms: sorted.length === 0 ? Number.NaN : round3(medianOfSorted(sorted)),
     p90_ms: sorted.length === 0 ? Number.NaN : round3(percentile(sorted, 90)),
     mean_ms: sorted.length === 0 ? Number.NaN : round3(sorted.reduce((a, b) => a + b, 0) / sorted.length),
   }
@@ -148,7 +147,7 @@ export function analyzeRounds(
   }
   return {
     leader,
-    window_ms: Math.round((to - from) * 1000) / 1000,
+    window_ms: round3(to - from),
     followers,
     ...leaderWrites(mine, inWindow),
     ...commitTriggers(mine, inWindow),

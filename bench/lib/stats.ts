@@ -39,10 +39,19 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 
 /** Median of any numbers (mean of the middle two for an even count); NaN when empty. */
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN
-  const s = [...values].sort((a, b) => a - b)
+  return medianOfSorted([...values].sort((a, b) => a - b))
+}
+
+/** The same for values already in ascending order, without sorting them again. */
+export function medianOfSorted(s: ArrayLike<number>): number {
+  if (s.length === 0) return Number.NaN
   const mid = s.length >> 1
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+/** Milliseconds kept to the microsecond in results. */
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000
 }
 
 /** Status-code counts → what the bench reports: 429s apart, every other non-2xx an error. */

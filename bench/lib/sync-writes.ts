@@ -1,7 +1,7 @@
 // Pure part of `npm run bench:sync`: what one synced write costs when it is
 // made on the calling thread, through libuv's threadpool, and through the
 // log store (LevelDB), idle and under cluster load. No I/O here.
-import { percentile } from './stats.js'
+import { percentile, round3 } from './stats.js'
 
 /** How a probe makes its synced write (bench/sync-probe.ts). */
 export const SYNC_MODES = ['inline', 'threadpool', 'store'] as const
@@ -25,8 +25,6 @@ export interface SyncRow extends SyncSummary {
   /** p50 over the inline p50 of the same phase; null without an inline probe. */
   readonly x_inline_p50: number | null
 }
-
-const round3 = (x: number): number => Math.round(x * 1000) / 1000
 
 /** Percentiles of one probe's write latencies (ms, any order). */
 export function summarizeSync(mode: SyncMode, latenciesMs: readonly number[]): SyncSummary {

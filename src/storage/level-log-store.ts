@@ -77,9 +77,10 @@ export class LevelLogStore implements LogStore {
 
   save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null = null): Promise<void> {
     // With the store open, the batch reaches LevelDB within this call when nothing is queued ahead of it.
+    // (db is set only while open: close() clears it.)
     return this.enqueue(() => {
       const db = this.db
-      return db !== null && !this.closed ? this.write(db, hardState, entries, snapshot) : this.ensureOpen().then((d) => this.write(d, hardState, entries, snapshot))
+      return db !== null ? this.write(db, hardState, entries, snapshot) : this.ensureOpen().then((d) => this.write(d, hardState, entries, snapshot))
     })
   }
 
@@ -247,13 +248,9 @@ export class LevelLogStore implements LogStore {
       await batch.close()
       throw e
     }
-    const observe = this.opts.onSyncedBatch
-    if (observe === undefined) await this.commit(batch.write({ sync: true }))
-    else {
-      observe('handed', newLast)
-      await this.commit(batch.write({ sync: true }))
-      observe('synced', newLast)
-    }
+    this.opts.onSyncedBatch?.('handed', newLast)
+    await this.commit(batch.write({ sync: true }))
+    this.opts.onSyncedBatch?.('synced', newLast)
     this.snap = base
     this.lastIndex = Math.max(newLast, base.index)
     if (installed !== null) {
