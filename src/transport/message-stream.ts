@@ -5,9 +5,12 @@
 // The peer answers over its own stream to us; the response body carries only
 // keepalives, so a silent peer fails the stream at undici's body timeout.
 //
-// Raft tolerates lost messages, so nothing here retries: a batch written to a
+// Raft tolerates lost messages, so no batch is resent: a batch written to a
 // stream that then fails is gone, and while no stream is open (the peer is
-// down, or we wait to retry) batches are dropped and counted.
+// down, or we wait to retry) batches are dropped and counted. The stream
+// itself is retried once `retryMs` after a failure even with nothing to send,
+// so a link that Raft leaves idle (follower to follower between elections)
+// still learns that its peer came back.
 import { PassThrough } from 'node:stream'
 import type { Pool } from 'undici'
 import { describeError } from './describe-error.js'
@@ -19,7 +22,7 @@ export interface MessageStreamOptions {
   readonly headers: Readonly<Record<string, string>>
   /** Written but not yet taken by the socket; a batch that would pass it is dropped (a slow or hung peer). */
   readonly maxBufferedBytes: number
-  /** After a stream fails, how long until the next one may open; batches meanwhile are dropped. */
+  /** After a stream fails, how long until the next one opens (by itself if nothing is sent); batches meanwhile are dropped. */
   readonly retryMs: number
   /** Told of every opened stream (true) and failed one (false, with why). */
   readonly onHealth: (ok: boolean, reason: string) => void
@@ -43,6 +46,7 @@ export class MessageStream {
   /** The open stream's receiver said it takes forwarded increments in frames. */
   private forwardsAccepted = false
   private retryAt = 0
+  private retryTimer: NodeJS.Timeout | null = null
   private closed = false
   private sentBatches = 0
   private sentMessages = 0
@@ -86,6 +90,8 @@ export class MessageStream {
   /** Ends the stream after what was written; `abort` drops it on the spot instead. */
   close(abort: boolean): void {
     this.closed = true
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.retryTimer = null
     const body = this.body
     this.body = null
     if (abort) body?.destroy()
@@ -93,7 +99,12 @@ export class MessageStream {
   }
 
   private open(): PassThrough | null {
-    if (Date.now() < this.retryAt) return null
+    return Date.now() < this.retryAt ? null : this.openNow()
+  }
+
+  private openNow(): PassThrough {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.retryTimer = null
     const body = new PassThrough()
     // Its failures reach us through the request; an unheard 'error' event would crash the process.
     body.on('error', () => {})
@@ -129,5 +140,11 @@ export class MessageStream {
     this.forwardsAccepted = false
     this.retryAt = Date.now() + this.opts.retryMs
     this.opts.onHealth(false, reason)
+    // Not open(): a timer may fire a hair before Date.now() reaches retryAt.
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null
+      if (!this.closed && this.body === null) this.openNow()
+    }, this.opts.retryMs)
+    this.retryTimer.unref()
   }
 }

@@ -171,6 +171,29 @@ t.test('a stream that breaks is reopened, and what follows arrives', async (t) =
   t.equal(warnings.length, 1, 'the outage is logged once')
 })
 
+t.test('a link with nothing to send still finds its peer back after a failed stream', async (t) => {
+  // A follower's link to another follower carries nothing between elections;
+  // if its stream failed at boot, its reachable gauge must still recover.
+  const b = await startPeer(t, 'node-2')
+  const { port } = b.address
+  const transport = startTransport(t, { self: 'node-1', peers: [b.address], timeoutMs: 200 })
+  await b.app.close()
+  transport.send([numbered(1, 'node-1', 'node-2')])
+  await until('the failed stream to be noticed', () => transport.stats().peers['node-2']?.reachable === false)
+  const opensWhileDown = transport.stats().peers['node-2']?.streamsOpened ?? 0
+  const sentBefore = transport.stats().peers['node-2']?.sentMessages
+  await sleep(200)
+  const opensLater = transport.stats().peers['node-2']?.streamsOpened ?? 0
+  t.ok(opensLater > opensWhileDown && opensLater - opensWhileDown <= 5, `retried about once per retry pause while down: ${opensLater - opensWhileDown} opens in 200 ms, pause 50 ms`)
+
+  await startPeer(t, 'node-2', { port })
+  await until('reachable again without a send', () => transport.stats().peers['node-2']?.reachable === true)
+  const settled = transport.stats().peers['node-2']?.streamsOpened ?? 0
+  await sleep(150)
+  t.equal(transport.stats().peers['node-2']?.streamsOpened, settled, 'no more streams once one is open')
+  t.equal(transport.stats().peers['node-2']?.sentMessages, sentBefore, 'nothing was sent to find the peer back')
+})
+
 t.test('messages to unknown nodes are counted, not sent', async (t) => {
   const b = await startPeer(t, 'node-2')
   const transport = startTransport(t, { self: 'node-1', peers: [b.address] })
@@ -247,7 +270,7 @@ t.test('a dead peer: send() never throws, drops are counted, the outage is logge
     sent += 100
     await sleep(5)
   }
-  // A new stream is tried at most once per quarter of the timeout, and only when there is something to send.
+  // A new stream is tried at most once per quarter of the timeout, however often there is something to send.
   const allowedOpens = Math.ceil((Date.now() - started) / 25) + 1
   await until('the stream to fail', () => transport.stats().peers['node-3']?.reachable === false)
   const stats = transport.stats().peers['node-3']
