@@ -3,7 +3,9 @@
 // node writes its trace), and follows every append the leader sent during
 // the measured window through each follower: how long the append took to
 // arrive, waited for a write, was written, and how long the answer took back.
-// Every node runs on this host, so their monotonic clocks are one clock.
+// Then the leader's stalls (bench/lib/stalls.ts): its longest gaps between
+// applies, each set against the GC pauses, synced writes and snapshots that
+// overlapped it. Every node runs on this host, so their monotonic clocks are one clock.
 // Writes bench/results/rounds.json (rounds-cluster-spread.json for that
 // system) and prints the stages.
 //
@@ -16,6 +18,7 @@ import { HIGH_LIMIT_ENV } from './lib/cluster.js'
 import { roundRobinPath, runLoad } from './lib/load.js'
 import { loadAvg, machineInfo, RESULTS_DIR, writeJson } from './lib/procs.js'
 import { analyzeRounds, formatRounds, parseTrace, type TraceEvent } from './lib/rounds.js'
+import { analyzeStalls, formatStalls } from './lib/stalls.js'
 import { startSystem } from './lib/systems.js'
 
 /** Now on the monotonic clock the nodes' traces use, in milliseconds. */
@@ -57,9 +60,11 @@ async function main(): Promise<void> {
   fs.rmSync(traceDir, { recursive: true, force: true })
   if (leader === undefined || !traces.has(leader)) throw new Error(`no trace from the leader (got ${[...traces.keys()].join(', ') || 'none'})`)
   const report = analyzeRounds(leader, traces, window.from, window.to)
+  const stalls = analyzeStalls(leader, traces, window.from, window.to)
   const out = path.join(RESULTS_DIR, system === 'cluster-leader' ? 'rounds.json' : `rounds-${system}.json`)
-  writeJson(out, { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, load, report })
+  writeJson(out, { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, load, report, stalls })
   console.log(formatRounds(report))
+  console.log(formatStalls(stalls))
   console.log(`wrote ${path.relative(process.cwd(), out)}`)
 }
 

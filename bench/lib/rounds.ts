@@ -20,7 +20,8 @@ export function parseTrace(text: string): TraceEvent[] {
     if (ns === undefined || event === undefined || peer === undefined || index === undefined || !/^\d+$/.test(ns)) continue
     out.push({ t: Number(BigInt(ns) / 1000n) / 1000, event, peer: peer === '-' ? '' : peer, index: Number(index) })
   }
-  return out
+  // GC pauses are written at their start, after later events; the analyses search by time.
+  return out.sort((a, b) => a.t - b.t)
 }
 
 export interface StageStats {

@@ -296,6 +296,7 @@ export class RaftDriver {
     if (term === undefined) return
     const config = this.core.configAt(index)
     const started = this.now()
+    this.tracer?.record('snapshot_started', '', index)
     this.compacting = true
     this.recordsSinceSnapshot = 0
     let bytes = 0
@@ -312,6 +313,7 @@ export class RaftDriver {
       .then(
         () => {
           lines.close()
+          this.tracer?.record('snapshot_done', '', index)
           this.compacting = false
           this.core.compact(index)
           this.hooks.onSnapshotEvent?.({ kind: 'compacted', index, bytes, ms: this.now() - started })

@@ -36,12 +36,22 @@ export class RoundTraceFile implements RoundTracer {
   }
 
   record(event: RoundEvent, peer: NodeId | '', index: number): void {
+    this.recordAt(this.clock(), event, peer, index)
+  }
+
+  /** This tracer's clock, in ns. */
+  now(): bigint {
+    return this.clock()
+  }
+
+  /** An event that happened at `time` (this tracer's clock), before now: the file is then out of time order. */
+  recordAt(time: bigint, event: RoundEvent, peer: NodeId | '', index: number): void {
     const i = this.count
     if (i === this.times.length) {
       this.dropped++
       return
     }
-    this.times[i] = this.clock()
+    this.times[i] = time
     this.events[i] = ROUND_EVENTS.indexOf(event)
     let p = this.peerIds.get(peer)
     if (p === undefined) {

@@ -15,6 +15,10 @@ export const ROUND_EVENTS = [
   'answer_sent',
   'answer_received',
   'applied',
+  'snapshot_started',
+  'snapshot_done',
+  'gc_minor',
+  'gc_major',
 ] as const
 
 /**
@@ -22,7 +26,9 @@ export const ROUND_EVENTS = [
  * - write_started / write_done: one synced write, `index` the last entry it stores (0: none);
  * - batch_handed / batch_synced: inside that write, the store handed its batch to LevelDB, and LevelDB's synced write returned;
  * - answer_sent / answer_received: a successful AppendEntries answer, `index` the index it acknowledges;
- * - applied: committed entries applied, `index` the last.
+ * - applied: committed entries applied, `index` the last;
+ * - snapshot_started / snapshot_done: a local snapshot and log compaction, `index` its last entry;
+ * - gc_minor / gc_major: a garbage-collection pause (a scavenge; anything else), at its start, `index` its length in µs.
  */
 export type RoundEvent = (typeof ROUND_EVENTS)[number]
 

@@ -1,0 +1,156 @@
+// Pure analysis of the leader's stalls in the round traces: the longest gaps
+// between two of its applies. Under a closed-loop load every client waits
+// through such a gap, so they, not the typical round, make the p99. Each
+// stall is set against what overlapped it: the leader's GC pauses, LevelDB's
+// synced writes on the leader and on each follower (batch_handed →
+// batch_synced), and local snapshots on any node. No I/O here.
+import type { TraceEvent } from './rounds.js'
+import { percentile, round3 } from './stats.js'
+
+/** A gap between applies longer than this is a stall (a round is 1–3 ms on the bench host). */
+export const STALL_MS = 5
+/** How many of the longest stalls the report lists. */
+export const LONGEST_LISTED = 10
+
+export const STALL_CAUSES = ['leader gc', 'leader sync', 'follower sync', 'snapshot', 'unexplained'] as const
+export type StallCause = (typeof STALL_CAUSES)[number]
+
+export interface Stall {
+  /** Start, from the window's start. */
+  readonly at_ms: number
+  readonly ms: number
+  /** How much of the stall each overlapped (GC: the sum of its pauses). */
+  readonly leader_gc_ms: number
+  readonly leader_sync_ms: number
+  /** The follower whose synced writes covered most of it, and how much. */
+  readonly follower_sync_ms: number
+  readonly follower: string
+  /** The most any node's snapshot covered. */
+  readonly snapshot_ms: number
+  readonly cause: StallCause
+}
+
+export interface StallsReport {
+  readonly applies: number
+  readonly gap: { readonly p50_ms: number; readonly p90_ms: number; readonly p99_ms: number; readonly max_ms: number }
+  readonly stall_threshold_ms: number
+  readonly stalls: number
+  readonly stall_ms: number
+  readonly by_cause: Record<StallCause, { readonly n: number; readonly ms: number }>
+  readonly longest: Stall[]
+}
+
+interface Span {
+  readonly from: number
+  readonly to: number
+}
+
+/**
+ * The leader's gaps between applies in [from, to], and each stall's cause:
+ * the direct one (a GC pause on the leader, or a synced write on the leader
+ * or a follower) that covered most of it, if it covered at least half; else
+ * a snapshot on any node if one did (its writes queue ahead of the log's);
+ * else unexplained.
+ */
+export function analyzeStalls(leader: string, traces: ReadonlyMap<string, readonly TraceEvent[]>, from: number, to: number): StallsReport {
+  const mine = traces.get(leader) ?? []
+  const applies = mine.filter((e) => e.event === 'applied' && e.t >= from && e.t <= to).map((e) => e.t)
+  const gcs = mine.filter((e) => e.event === 'gc_minor' || e.event === 'gc_major').map((e) => ({ from: e.t, to: e.t + e.index / 1000 }))
+  const leaderSyncs = spans(mine, 'batch_handed', 'batch_synced')
+  const followerSyncs = [...traces].filter(([id]) => id !== leader).map(([id, events]) => ({ id, syncs: spans(events, 'batch_handed', 'batch_synced') }))
+  const snapshots = [...traces.values()].map((events) => spans(events, 'snapshot_started', 'snapshot_done'))
+
+  const gaps: number[] = []
+  const stalls: Stall[] = []
+  for (let i = 1; i < applies.length; i++) {
+    const a = applies[i - 1] as number
+    const b = applies[i] as number
+    gaps.push(b - a)
+    if (b - a <= STALL_MS) continue
+    const gc = covered(gcs, a, b)
+    const own = covered(leaderSyncs, a, b)
+    let follower = ''
+    let theirs = 0
+    for (const f of followerSyncs) {
+      const c = covered(f.syncs, a, b)
+      if (c > theirs) [follower, theirs] = [f.id, c]
+    }
+    const snapshot = Math.max(0, ...snapshots.map((s) => covered(s, a, b)))
+    stalls.push({
+      at_ms: round3(a - from),
+      ms: round3(b - a),
+      leader_gc_ms: round3(gc),
+      leader_sync_ms: round3(own),
+      follower_sync_ms: round3(theirs),
+      follower,
+      snapshot_ms: round3(snapshot),
+      cause: causeOf(b - a, gc, own, theirs, snapshot),
+    })
+  }
+  const sorted = [...gaps].sort((x, y) => x - y)
+  const byCause = Object.fromEntries(STALL_CAUSES.map((c) => [c, { n: 0, ms: 0 }])) as Record<StallCause, { n: number; ms: number }>
+  for (const s of stalls) {
+    byCause[s.cause].n++
+    byCause[s.cause].ms = round3(byCause[s.cause].ms + s.ms)
+  }
+  return {
+    applies: applies.length,
+    gap: {
+      p50_ms: round3(percentile(sorted, 50)),
+      p90_ms: round3(percentile(sorted, 90)),
+      p99_ms: round3(percentile(sorted, 99)),
+      max_ms: round3(sorted.at(-1) ?? Number.NaN),
+    },
+    stall_threshold_ms: STALL_MS,
+    stalls: stalls.length,
+    stall_ms: round3(stalls.reduce((sum, s) => sum + s.ms, 0)),
+    by_cause: byCause,
+    longest: stalls.sort((x, y) => y.ms - x.ms).slice(0, LONGEST_LISTED),
+  }
+}
+
+function causeOf(ms: number, gc: number, own: number, theirs: number, snapshot: number): StallCause {
+  const direct: [StallCause, number][] = [
+    ['leader gc', gc],
+    ['leader sync', own],
+    ['follower sync', theirs],
+  ]
+  const [cause, most] = direct.reduce((best, d) => (d[1] > best[1] ? d : best))
+  if (most >= ms / 2) return cause
+  return snapshot >= ms / 2 ? 'snapshot' : 'unexplained'
+}
+
+/** Each `start` event paired with the next `end` event on the same node (they never nest). */
+function spans(events: readonly TraceEvent[], start: string, end: string): Span[] {
+  const out: Span[] = []
+  let open: number | null = null
+  for (const e of events) {
+    if (e.event === start) open = e.t
+    else if (e.event === end && open !== null) {
+      out.push({ from: open, to: e.t })
+      open = null
+    }
+  }
+  return out
+}
+
+/** How much of [a, b] the spans cover (they do not overlap each other). */
+function covered(list: readonly Span[], a: number, b: number): number {
+  let sum = 0
+  for (const s of list) if (s.to > a && s.from < b) sum += Math.min(s.to, b) - Math.max(s.from, a)
+  return sum
+}
+
+/** The gap distribution, the stall time by cause, then the longest stalls. */
+export function formatStalls(r: StallsReport): string {
+  const lines = [
+    `leader's gaps between applies (${r.applies} applies): p50 ${r.gap.p50_ms} ms, p90 ${r.gap.p90_ms}, p99 ${r.gap.p99_ms}, max ${r.gap.max_ms}`,
+    `stalls over ${r.stall_threshold_ms} ms: ${r.stalls}, ${r.stall_ms} ms in all; by cause: ${STALL_CAUSES.map((c) => `${c} ${r.by_cause[c].n} (${r.by_cause[c].ms} ms)`).join(', ')}`,
+  ]
+  if (r.longest.length > 0) lines.push(`  ${'at ms'.padStart(8)} ${'ms'.padStart(6)}  gc  lsync  fsync  snap  cause`)
+  for (const s of r.longest) {
+    const n = (v: number, w: number): string => v.toFixed(1).padStart(w)
+    lines.push(`  ${n(s.at_ms, 8)} ${n(s.ms, 6)} ${n(s.leader_gc_ms, 4)} ${n(s.leader_sync_ms, 6)} ${n(s.follower_sync_ms, 6)} ${n(s.snapshot_ms, 5)}  ${s.cause}${s.cause === 'follower sync' ? ` (${s.follower})` : ''}`)
+  }
+  return lines.join('\n')
+}
