@@ -9,9 +9,9 @@ import { analyzeRounds, formatRounds, parseTrace, type TraceEvent } from '../../
 import { RaftDriver } from '../../src/node/raft-driver.js'
 import type { RoundEvent, RoundTracer } from '../../src/node/round-trace.js'
 import { RoundTraceFile } from '../../src/node/round-trace-file.js'
-import type { Entry, Message, NodeId } from '../../src/raft/types.js'
+import type { Entry, NodeId } from '../../src/raft/types.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
-import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
+import { testTransport } from '../support/driver-transport.js'
 import { bareHooks } from '../support/node-hooks.js'
 
 const ev = (t: number, event: RoundEvent, peer: string, index: number): TraceEvent => ({ t, event, peer, index })
@@ -145,15 +145,9 @@ async function tracedCluster(t: Test): Promise<{ drivers: Map<NodeId, RaftDriver
     const mine: TraceEvent[] = []
     events.set(id, mine)
     const tracer: RoundTracer = { record: (event, peer, index) => mine.push({ t: performance.now(), event, peer, index }) }
-    const transport: Transport = {
-      send: (messages: readonly Message[]) => {
-        for (const m of messages) setImmediate(() => drivers.get(m.to)?.receive([m]))
-      },
-      forward: (): Promise<ForwardOutcome[]> => Promise.reject(new Error('not used')),
-      sendSnapshot: () => Promise.reject(new Error('not used')),
-      setPeers: () => {},
-      close: async () => {},
-    }
+    const transport = testTransport((messages) => {
+      for (const m of messages) setImmediate(() => drivers.get(m.to)?.receive([m]))
+    })
     const store = new MemoryLogStore()
     const driver = new RaftDriver({
       raft: { id, voters: ids, electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBatchEntries: 64, preVote: true, checkQuorum: true },

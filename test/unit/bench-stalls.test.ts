@@ -11,7 +11,7 @@ import { traceGcPauses } from '../../src/node/gc-trace.js'
 import { RaftDriver } from '../../src/node/raft-driver.js'
 import type { RoundEvent, RoundTracer } from '../../src/node/round-trace.js'
 import { RoundTraceFile } from '../../src/node/round-trace-file.js'
-import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
+import { testTransport } from '../support/driver-transport.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
 import { bareHooks } from '../support/node-hooks.js'
 
@@ -153,13 +153,7 @@ t.test('GC pauses land in the trace file at their start, with their length', asy
 t.test('the driver records a snapshot from its start to its compaction, at its index', async (t) => {
   const events: TraceEvent[] = []
   const tracer: RoundTracer = { record: (event, peer, index) => void events.push({ t: performance.now(), event, peer, index }) }
-  const transport: Transport = {
-    send: () => {},
-    forward: (): Promise<ForwardOutcome[]> => Promise.reject(new Error('not used')),
-    sendSnapshot: () => Promise.reject(new Error('not used')),
-    setPeers: () => {},
-    close: async () => {},
-  }
+  const transport = testTransport()
   const store = new MemoryLogStore()
   const driver = new RaftDriver({
     raft: { id: 'n1', voters: ['n1'], electionTicks: 10, heartbeatTicks: 2, maxInflight: 8, maxBatchEntries: 64, preVote: true, checkQuorum: true },

@@ -3,9 +3,9 @@
 // while the disk works, not ahead of it.
 import t from 'tap'
 import { RaftDriver } from '../../src/node/raft-driver.js'
-import type { Entry, HardState, Message, Snapshot } from '../../src/raft/types.js'
+import type { Entry, HardState, Snapshot } from '../../src/raft/types.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
-import type { ForwardOutcome, Transport } from '../../src/transport/port.js'
+import { testTransport } from '../support/driver-transport.js'
 import { bareHooks } from '../support/node-hooks.js'
 
 /** A store that logs each save as it is called. */
@@ -20,13 +20,7 @@ class LoggingStore extends MemoryLogStore {
   }
 }
 
-const noTransport: Transport = {
-  send: (_: readonly Message[]) => {},
-  forward: (): Promise<ForwardOutcome[]> => Promise.reject(new Error('not used')),
-  sendSnapshot: () => Promise.reject(new Error('not used')),
-  setPeers: () => {},
-  close: async () => {},
-}
+const noTransport = testTransport()
 
 t.test('a Ready that writes entries and applies others starts the write first', async (t) => {
   const log: string[] = []
