@@ -1,9 +1,10 @@
 // Pure analysis of the leader's stalls in the round traces: the longest gaps
 // between two of its applies. Under a closed-loop load every client waits
 // through such a gap, so they, not the typical round, make the p99. Each
-// stall is set against what overlapped it: the leader's GC pauses, LevelDB's
-// synced writes on the leader and on each follower (batch_handed →
-// batch_synced), and local snapshots on any node. No I/O here.
+// stall is set against what overlapped it: the leader's own event loop held
+// up by a long turn (a GC pause is one), LevelDB's synced writes on the
+// leader and on each follower (batch_handed → batch_synced), and local
+// snapshots on any node. No I/O here.
 import type { TraceEvent } from './rounds.js'
 import { percentile, round3 } from './stats.js'
 
@@ -12,15 +13,17 @@ export const STALL_MS = 5
 /** How many of the longest stalls the report lists. */
 export const LONGEST_LISTED = 10
 
-export const STALL_CAUSES = ['leader gc', 'leader sync', 'follower sync', 'snapshot', 'unexplained'] as const
+export const STALL_CAUSES = ['leader busy', 'leader sync', 'follower sync', 'snapshot', 'unexplained'] as const
 export type StallCause = (typeof STALL_CAUSES)[number]
 
 export interface Stall {
   /** Start, from the window's start. */
   readonly at_ms: number
   readonly ms: number
-  /** How much of the stall each overlapped (GC: the sum of its pauses). */
+  /** How much of the stall the leader's event loop was held up by a turn, and how much of that was GC. */
+  readonly leader_busy_ms: number
   readonly leader_gc_ms: number
+  /** How much of it the leader's synced writes covered while its loop was free to hear of them. */
   readonly leader_sync_ms: number
   /** The follower whose synced writes covered most of it, and how much. */
   readonly follower_sync_ms: number
@@ -37,6 +40,8 @@ export interface StallsReport {
   readonly stalls: number
   readonly stall_ms: number
   readonly by_cause: Record<StallCause, { readonly n: number; readonly ms: number }>
+  /** Over all stalls, how much each covered (they overlap, so these add up to more than stall_ms). */
+  readonly covered_ms: { readonly leader_busy: number; readonly leader_gc: number; readonly leader_sync: number; readonly follower_sync: number; readonly snapshot: number }
   readonly longest: Stall[]
 }
 
@@ -47,15 +52,17 @@ interface Span {
 
 /**
  * The leader's gaps between applies in [from, to], and each stall's cause:
- * the direct one (a GC pause on the leader, or a synced write on the leader
- * or a follower) that covered most of it, if it covered at least half; else
- * a snapshot on any node if one did (its writes queue ahead of the log's);
- * else unexplained.
+ * the direct one (the leader's loop held up, its synced write while the loop
+ * was free, or a follower's synced write) that covered most of it, if it
+ * covered at least half; else a snapshot on any node if one did (its writes
+ * queue ahead of the log's); else unexplained.
  */
 export function analyzeStalls(leader: string, traces: ReadonlyMap<string, readonly TraceEvent[]>, from: number, to: number): StallsReport {
   const mine = traces.get(leader) ?? []
   const applies = mine.filter((e) => e.event === 'applied' && e.t >= from && e.t <= to).map((e) => e.t)
-  const gcs = mine.filter((e) => e.event === 'gc_minor' || e.event === 'gc_major').map((e) => ({ from: e.t, to: e.t + e.index / 1000 }))
+  const lengthSpans = (kinds: readonly string[]): Span[] => mine.filter((e) => kinds.includes(e.event)).map((e) => ({ from: e.t, to: e.t + e.index / 1000 }))
+  const gcs = lengthSpans(['gc_minor', 'gc_major'])
+  const blocks = lengthSpans(['loop_blocked'])
   const leaderSyncs = spans(mine, 'batch_handed', 'batch_synced')
   const followerSyncs = [...traces].filter(([id]) => id !== leader).map(([id, events]) => ({ id, syncs: spans(events, 'batch_handed', 'batch_synced') }))
   const snapshots = [...traces.values()].map((events) => spans(events, 'snapshot_started', 'snapshot_done'))
@@ -67,8 +74,8 @@ export function analyzeStalls(leader: string, traces: ReadonlyMap<string, readon
     const b = applies[i] as number
     gaps.push(b - a)
     if (b - a <= STALL_MS) continue
-    const gc = covered(gcs, a, b)
-    const own = covered(leaderSyncs, a, b)
+    const busy = covered(blocks, a, b)
+    const own = covered(leaderSyncs, a, b) - coveredBoth(leaderSyncs, blocks, a, b)
     let follower = ''
     let theirs = 0
     for (const f of followerSyncs) {
@@ -79,12 +86,13 @@ export function analyzeStalls(leader: string, traces: ReadonlyMap<string, readon
     stalls.push({
       at_ms: round3(a - from),
       ms: round3(b - a),
-      leader_gc_ms: round3(gc),
+      leader_busy_ms: round3(busy),
+      leader_gc_ms: round3(covered(gcs, a, b)),
       leader_sync_ms: round3(own),
       follower_sync_ms: round3(theirs),
       follower,
       snapshot_ms: round3(snapshot),
-      cause: causeOf(b - a, gc, own, theirs, snapshot),
+      cause: causeOf(b - a, busy, own, theirs, snapshot),
     })
   }
   const sorted = [...gaps].sort((x, y) => x - y)
@@ -93,6 +101,7 @@ export function analyzeStalls(leader: string, traces: ReadonlyMap<string, readon
     byCause[s.cause].n++
     byCause[s.cause].ms = round3(byCause[s.cause].ms + s.ms)
   }
+  const total = (pick: (s: Stall) => number): number => round3(stalls.reduce((sum, s) => sum + pick(s), 0))
   return {
     applies: applies.length,
     gap: {
@@ -103,15 +112,22 @@ export function analyzeStalls(leader: string, traces: ReadonlyMap<string, readon
     },
     stall_threshold_ms: STALL_MS,
     stalls: stalls.length,
-    stall_ms: round3(stalls.reduce((sum, s) => sum + s.ms, 0)),
+    stall_ms: total((s) => s.ms),
     by_cause: byCause,
+    covered_ms: {
+      leader_busy: total((s) => s.leader_busy_ms),
+      leader_gc: total((s) => s.leader_gc_ms),
+      leader_sync: total((s) => s.leader_sync_ms),
+      follower_sync: total((s) => s.follower_sync_ms),
+      snapshot: total((s) => s.snapshot_ms),
+    },
     longest: stalls.sort((x, y) => y.ms - x.ms).slice(0, LONGEST_LISTED),
   }
 }
 
-function causeOf(ms: number, gc: number, own: number, theirs: number, snapshot: number): StallCause {
+function causeOf(ms: number, busy: number, own: number, theirs: number, snapshot: number): StallCause {
   const direct: [StallCause, number][] = [
-    ['leader gc', gc],
+    ['leader busy', busy],
     ['leader sync', own],
     ['follower sync', theirs],
   ]
@@ -134,6 +150,20 @@ function spans(events: readonly TraceEvent[], start: string, end: string): Span[
   return out
 }
 
+/** How much of [a, b] spans of both lists cover at once (neither list overlaps itself). */
+function coveredBoth(x: readonly Span[], y: readonly Span[], a: number, b: number): number {
+  let sum = 0
+  for (const s of x) {
+    if (s.to <= a || s.from >= b) continue
+    for (const u of y) {
+      const lo = Math.max(s.from, u.from, a)
+      const hi = Math.min(s.to, u.to, b)
+      if (hi > lo) sum += hi - lo
+    }
+  }
+  return sum
+}
+
 /** How much of [a, b] the spans cover (they do not overlap each other). */
 function covered(list: readonly Span[], a: number, b: number): number {
   let sum = 0
@@ -143,14 +173,17 @@ function covered(list: readonly Span[], a: number, b: number): number {
 
 /** The gap distribution, the stall time by cause, then the longest stalls. */
 export function formatStalls(r: StallsReport): string {
+  const c = r.covered_ms
   const lines = [
     `leader's gaps between applies (${r.applies} applies): p50 ${r.gap.p50_ms} ms, p90 ${r.gap.p90_ms}, p99 ${r.gap.p99_ms}, max ${r.gap.max_ms}`,
-    `stalls over ${r.stall_threshold_ms} ms: ${r.stalls}, ${r.stall_ms} ms in all; by cause: ${STALL_CAUSES.map((c) => `${c} ${r.by_cause[c].n} (${r.by_cause[c].ms} ms)`).join(', ')}`,
+    `stalls over ${r.stall_threshold_ms} ms: ${r.stalls}, ${r.stall_ms} ms in all; by cause: ${STALL_CAUSES.map((k) => `${k} ${r.by_cause[k].n} (${r.by_cause[k].ms} ms)`).join(', ')}`,
+    `covered: leader busy ${c.leader_busy} ms (GC ${c.leader_gc}), leader sync ${c.leader_sync}, follower sync ${c.follower_sync}, snapshot ${c.snapshot}`,
   ]
-  if (r.longest.length > 0) lines.push(`  ${'at ms'.padStart(8)} ${'ms'.padStart(6)}  gc  lsync  fsync  snap  cause`)
+  if (r.longest.length > 0) lines.push(`  ${'at ms'.padStart(8)} ${'ms'.padStart(6)}  busy    gc  lsync  fsync  snap  cause`)
+  const n = (v: number, w: number): string => v.toFixed(1).padStart(w)
   for (const s of r.longest) {
-    const n = (v: number, w: number): string => v.toFixed(1).padStart(w)
-    lines.push(`  ${n(s.at_ms, 8)} ${n(s.ms, 6)} ${n(s.leader_gc_ms, 4)} ${n(s.leader_sync_ms, 6)} ${n(s.follower_sync_ms, 6)} ${n(s.snapshot_ms, 5)}  ${s.cause}${s.cause === 'follower sync' ? ` (${s.follower})` : ''}`)
+    const cells = [n(s.at_ms, 8), n(s.ms, 6), n(s.leader_busy_ms, 5), n(s.leader_gc_ms, 5), n(s.leader_sync_ms, 6), n(s.follower_sync_ms, 6), n(s.snapshot_ms, 5)]
+    lines.push(`  ${cells.join(' ')}  ${s.cause}${s.cause === 'follower sync' ? ` (${s.follower})` : ''}`)
   }
   return lines.join('\n')
 }

@@ -19,6 +19,7 @@ export const ROUND_EVENTS = [
   'snapshot_done',
   'gc_minor',
   'gc_major',
+  'loop_blocked',
 ] as const
 
 /**
@@ -28,7 +29,8 @@ export const ROUND_EVENTS = [
  * - answer_sent / answer_received: a successful AppendEntries answer, `index` the index it acknowledges;
  * - applied: committed entries applied, `index` the last;
  * - snapshot_started / snapshot_done: a local snapshot and log compaction, `index` its last entry;
- * - gc_minor / gc_major: a garbage-collection pause (a scavenge; anything else), at its start, `index` its length in µs.
+ * - gc_minor / gc_major: a garbage-collection pause (a scavenge; anything else), at its start, `index` its length in µs;
+ * - loop_blocked: the event loop ran no timer for over 2 ms past when one was due, from then, `index` how long in µs.
  */
 export type RoundEvent = (typeof ROUND_EVENTS)[number]
 

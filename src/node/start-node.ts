@@ -13,6 +13,7 @@ import { RaftDriver } from './raft-driver.js'
 import { beginRejoin, rejoinWatch } from './rejoin-marker.js'
 import { RateLimiterNode } from './rate-limiter-node.js'
 import { traceGcPauses } from './gc-trace.js'
+import { traceLoopBlocks } from './loop-trace.js'
 import { RoundTraceFile } from './round-trace-file.js'
 
 /** AppendEntries in flight per follower, and entries and characters of entry data per message. */
@@ -36,7 +37,7 @@ export interface RunningNode {
 
 export async function startNode(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningNode> {
   const tracer = config.roundTraceDir === null ? null : RoundTraceFile.inDir(config.roundTraceDir, config.nodeId)
-  const stopGcTrace = tracer === null ? null : traceGcPauses(tracer)
+  const stopTracing = tracer === null ? [] : [traceGcPauses(tracer), traceLoopBlocks(tracer)]
   const store = new LevelLogStore(
     config.dataDir,
     tracer === null ? {} : { onSyncedBatch: (step, index) => tracer.record(step === 'handed' ? 'batch_handed' : 'batch_synced', '', index) },
@@ -193,7 +194,7 @@ export async function startNode(config: Config, logger: Logger = pino({ level: c
       await transport.close()
       await peerApp.close()
       await store.close()
-      stopGcTrace?.()
+      for (const stopTrace of stopTracing) stopTrace()
       if (tracer !== null) writeTrace(tracer, logger)
       logger.info({ node: config.nodeId }, 'node stopped')
     })()

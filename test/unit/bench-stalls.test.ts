@@ -8,6 +8,7 @@ import t from 'tap'
 import { parseTrace, type TraceEvent } from '../../bench/lib/rounds.js'
 import { analyzeStalls, formatStalls, LONGEST_LISTED, STALL_MS } from '../../bench/lib/stalls.js'
 import { traceGcPauses } from '../../src/node/gc-trace.js'
+import { traceLoopBlocks } from '../../src/node/loop-trace.js'
 import { RaftDriver } from '../../src/node/raft-driver.js'
 import type { RoundEvent, RoundTracer } from '../../src/node/round-trace.js'
 import { RoundTraceFile } from '../../src/node/round-trace-file.js'
@@ -27,58 +28,71 @@ function appliesEvery(step: number, from: number, to: number): TraceEvent[] {
 const byTime = (list: TraceEvent[]): TraceEvent[] => list.sort((a, b) => a.t - b.t)
 
 t.test('each stall gets the cause that covered at least half of it', async (t) => {
-  // Applies every 1 ms, except four gaps: 10→22 (a 12 ms GC pause at 10.5 on
-  // the leader, while its own write ran only 2 ms), 30→40 (follower f's write
-  // covers 8 ms), 50→58 (f takes a snapshot, no write is slow), 70→77 (nothing).
+  // Applies every 1 ms, except five gaps:
+  // - 10→22: the leader's loop is held up 11 ms from 10.5 (9 ms of it GC); its write 12→14 ends inside that;
+  // - 30→40: follower f's write covers 8 ms, the leader's (loop free) 2;
+  // - 50→58: f takes a snapshot, no write is slow;
+  // - 70→77: nothing;
+  // - 85→95: the leader's write covers 9 ms, 2 of them while its loop was held up.
   const leader = byTime([
     ...appliesEvery(1, 0, 10),
     ...appliesEvery(1, 22, 30),
     ...appliesEvery(1, 40, 50),
     ...appliesEvery(1, 58, 70),
-    ...appliesEvery(1, 77, 80),
-    ev(10.5, 'gc_major', '', 11_000),
+    ...appliesEvery(1, 77, 85),
+    ...appliesEvery(1, 95, 100),
+    ev(10.5, 'loop_blocked', '', 11_000),
+    ev(11, 'gc_major', '', 9_000),
     ev(12, 'batch_handed', '', 0),
     ev(14, 'batch_synced', '', 0),
     ev(31, 'batch_handed', '', 0),
     ev(33, 'batch_synced', '', 0),
+    ev(85.5, 'batch_handed', '', 0),
+    ev(86, 'loop_blocked', '', 2_000),
+    ev(94.5, 'batch_synced', '', 0),
   ])
   const f = [ev(31, 'batch_handed', '', 0), ev(39, 'batch_synced', '', 0), ev(49, 'snapshot_started', '', 9), ev(57, 'snapshot_done', '', 9)]
   const s = [ev(31, 'batch_handed', '', 0), ev(33, 'batch_synced', '', 0)]
-  const r = analyzeStalls('l', new Map([['l', leader], ['f', f], ['s', s]]), 0, 80)
+  const r = analyzeStalls('l', new Map([['l', leader], ['f', f], ['s', s]]), 0, 100)
 
-  t.equal(r.stalls, 4, `gaps of ${STALL_MS} ms or less are not stalls`)
+  t.equal(r.stalls, 5, `gaps of ${STALL_MS} ms or less are not stalls`)
   t.same(
     r.longest.map((x) => [x.at_ms, x.ms, x.cause]),
     [
-      [10, 12, 'leader gc'],
+      [10, 12, 'leader busy'],
       [30, 10, 'follower sync'],
+      [85, 10, 'leader sync'],
       [50, 8, 'snapshot'],
       [70, 7, 'unexplained'],
     ],
     'longest first',
   )
-  t.match(r.longest[0], { leader_gc_ms: 11, leader_sync_ms: 2, follower_sync_ms: 0, snapshot_ms: 0 })
+  t.match(r.longest[0], { leader_busy_ms: 11, leader_gc_ms: 9, leader_sync_ms: 0, follower_sync_ms: 0, snapshot_ms: 0 }, 'a write that ends inside a blocked turn is not counted as the leader\'s sync')
   t.match(r.longest[1], { follower: 'f', follower_sync_ms: 8, leader_sync_ms: 2 }, 'the follower that covered most of it')
-  t.match(r.longest[2], { snapshot_ms: 7 }, 'a snapshot is clipped to the stall')
+  t.match(r.longest[2], { leader_sync_ms: 7, leader_busy_ms: 2 }, 'the leader\'s write counts only while its loop was free')
+  t.match(r.longest[3], { snapshot_ms: 7 }, 'a snapshot is clipped to the stall')
   t.same(r.by_cause, {
-    'leader gc': { n: 1, ms: 12 },
-    'leader sync': { n: 0, ms: 0 },
+    'leader busy': { n: 1, ms: 12 },
+    'leader sync': { n: 1, ms: 10 },
     'follower sync': { n: 1, ms: 10 },
     snapshot: { n: 1, ms: 8 },
     unexplained: { n: 1, ms: 7 },
   })
-  t.equal(r.stall_ms, 37)
-  t.equal(r.applies, 48)
+  t.same(r.covered_ms, { leader_busy: 13, leader_gc: 9, leader_sync: 9, follower_sync: 8, snapshot: 7 })
+  t.equal(r.stall_ms, 47)
+  t.equal(r.applies, 59)
   t.same(r.gap, { p50_ms: 1, p90_ms: 1, p99_ms: 12, max_ms: 12 })
-  t.match(formatStalls(r), /stalls over 5 ms: 4, 37 ms in all; by cause: leader gc 1 \(12 ms\)/)
+  t.match(formatStalls(r), /stalls over 5 ms: 5, 47 ms in all; by cause: leader busy 1 \(12 ms\)/)
+  t.match(formatStalls(r), /^covered: leader busy 13 ms \(GC 9\), leader sync 9, follower sync 8, snapshot 7$/m)
   t.match(formatStalls(r), /^ +30\.0 +10\.0 .* follower sync \(f\)$/m)
 })
 
 t.test('a stall that no direct cause covers by half goes to a snapshot before it is called unexplained', async (t) => {
-  // A 10 ms gap: the leader's write covers 4 ms, its GC 3 ms, and a snapshot on the leader all of it.
+  // A 10 ms gap: the leader's write covers 4 ms, a 3 ms GC pause holds its loop, and a snapshot on the leader covers all of it.
   const leader = byTime([
     ...appliesEvery(1, 0, 5),
     ...appliesEvery(1, 15, 20),
+    ev(5.5, 'loop_blocked', '', 3_000),
     ev(5.5, 'gc_minor', '', 3_000),
     ev(9, 'batch_handed', '', 0),
     ev(13, 'batch_synced', '', 0),
@@ -86,7 +100,7 @@ t.test('a stall that no direct cause covers by half goes to a snapshot before it
     ev(30, 'snapshot_done', '', 3),
   ])
   const r = analyzeStalls('l', new Map([['l', leader]]), 0, 20)
-  t.same(r.longest.map((x) => [x.cause, x.leader_gc_ms, x.leader_sync_ms, x.snapshot_ms]), [['snapshot', 3, 4, 10]])
+  t.same(r.longest.map((x) => [x.cause, x.leader_busy_ms, x.leader_gc_ms, x.leader_sync_ms, x.snapshot_ms]), [['snapshot', 3, 3, 4, 10]])
 })
 
 t.test('only applies inside the window count; the list of longest stalls is capped', async (t) => {
@@ -187,4 +201,24 @@ t.test('the driver records a snapshot from its start to its compaction, at its i
   t.equal(done?.index, started?.index, 'one snapshot, one index')
   t.ok((started?.index ?? 0) >= 3, `at an applied index past the threshold: ${started?.index}`)
   t.equal((await store.loadSnapshot())?.index, done?.index, 'the one the store now holds')
+})
+
+t.test('a turn that holds up the event loop lands in the trace file from when the timer was due', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-trace-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const file = new RoundTraceFile(path.join(dir, 'n1.trace'), 10_000)
+  const stop = traceLoopBlocks(file)
+  await new Promise((r) => setTimeout(r, 20))
+  const blockFrom = file.now()
+  while (file.now() - blockFrom < 30_000_000n); // 30 ms without yielding
+  const blockTo = file.now()
+  await new Promise((r) => setTimeout(r, 20))
+  stop()
+  file.flush()
+  const ms = (ns: bigint): number => Number(ns / 1000n) / 1000
+  const blocks = parseTrace(fs.readFileSync(file.file, 'utf8')).filter((e) => e.event === 'loop_blocked')
+  const covering = blocks.filter((e) => e.t <= ms(blockFrom) + 2 && e.t + e.index / 1000 >= ms(blockTo) - 2)
+  t.equal(covering.length, 1, `one block covers the busy wait: ${JSON.stringify(blocks)}`)
+  t.ok((covering[0]?.index ?? 0) >= 28_000, 'about as long as it')
+  t.ok(blocks.every((e) => e.index > 2_000), 'nothing under 2 ms is a block')
 })
