@@ -83,7 +83,7 @@ export const CONFIG_DOC: readonly ConfigDocEntry[] = [
   { name: 'FAILPOINT', default: '', meaning: 'testing only: `exit-after-commit:<client_id>` makes the leader exit (code 137) right after an increment for that client commits, before it answers' },
   { name: 'FAIL_MODE', default: 'closed', meaning: '`closed`: 503 when the cluster cannot answer; `open`: admit with 200 `{"result":true,"degraded":true}`' },
   { name: 'LOG_LEVEL', default: 'info', meaning: `log level: ${LOG_LEVELS.join(', ')}` },
-  { name: 'ROUND_TRACE_DIR', default: '', meaning: 'benchmarking only: a directory where the node keeps a timestamp of each step of each replication round and writes them to `<NODE_ID>.trace` when it stops gracefully (`npm run bench:rounds`); unset, nothing is recorded' },
+  { name: 'ROUND_TRACE_DIR', default: '', meaning: 'benchmarking only: a directory where the node keeps a timestamp of each step of each replication round, and of its GC pauses, event-loop blocks over 2 ms and snapshots, and writes them to `<NODE_ID>.trace` when it stops gracefully (`npm run bench:rounds`); unset, nothing is recorded' },
 ]
 
 const MAX_TOKENS = 1_000_000
