@@ -11,11 +11,12 @@ const BLOCK_MS = 2
 /** Starts recording; the returned function stops it. */
 export function traceLoopBlocks(tracer: RoundTraceFile): () => void {
   const intervalNs = BigInt(INTERVAL_MS * 1e6)
+  const blockNs = BigInt(BLOCK_MS * 1e6)
   let last = tracer.now()
   const timer = setInterval(() => {
     const now = tracer.now()
     const lateNs = now - last - intervalNs
-    if (lateNs > BigInt(BLOCK_MS * 1e6)) tracer.recordAt(last + intervalNs, 'loop_blocked', '', Number(lateNs / 1000n))
+    if (lateNs > blockNs) tracer.recordAt(last + intervalNs, 'loop_blocked', '', Number(lateNs / 1000n))
     last = now
   }, INTERVAL_MS)
   timer.unref()

@@ -45,7 +45,7 @@ export class MessageStream {
   private body: PassThrough | null = null
   /** The open stream's receiver said it takes forwarded increments in frames. */
   private forwardsAccepted = false
-  private retryAt = 0
+  /** Set from a failure until the next stream opens: meanwhile batches are dropped. */
   private retryTimer: NodeJS.Timeout | null = null
   private closed = false
   private sentBatches = 0
@@ -99,12 +99,7 @@ export class MessageStream {
   }
 
   private open(): PassThrough | null {
-    return Date.now() < this.retryAt ? null : this.openNow()
-  }
-
-  private openNow(): PassThrough {
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
-    this.retryTimer = null
+    if (this.retryTimer !== null) return null
     const body = new PassThrough()
     // Its failures reach us through the request; an unheard 'error' event would crash the process.
     body.on('error', () => {})
@@ -138,12 +133,10 @@ export class MessageStream {
     if (this.body !== body) return // already replaced, or closed on purpose
     this.body = null
     this.forwardsAccepted = false
-    this.retryAt = Date.now() + this.opts.retryMs
     this.opts.onHealth(false, reason)
-    // Not open(): a timer may fire a hair before Date.now() reaches retryAt.
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null
-      if (!this.closed && this.body === null) this.openNow()
+      if (!this.closed && this.body === null) this.open()
     }, this.opts.retryMs)
     this.retryTimer.unref()
   }
