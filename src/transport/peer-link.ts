@@ -84,6 +84,8 @@ export class PeerLink {
   private readonly forwardHeaders: Record<string, string>
   private reachable = true
   private closed = false
+  /** The peer left the membership (leave()): only answers owed to it are still sent. */
+  private departed = false
   /** Where this link sends (a member that moved gets a new link). */
   readonly origin: string
 
@@ -121,7 +123,7 @@ export class PeerLink {
   }
 
   send(message: Message): void {
-    if (this.closed) return
+    if (this.closed || this.departed) return
     this.queue.push(message)
     this.scheduleFlush()
   }
@@ -155,7 +157,7 @@ export class PeerLink {
    * a huge batch) they go as a request.
    */
   async forward(inputs: readonly IncrementInput[]): Promise<ForwardOutcome[]> {
-    if (this.closed) throw new RateLimiterError('SHUTTING_DOWN')
+    if (this.closed || this.departed) throw new RateLimiterError('SHUTTING_DOWN')
     if (inputs.length > 0 && inputs.length <= MAX_FORWARD_BATCH && this.stream.acceptsForwards()) return this.streamForward(inputs)
     if (inputs.length <= MAX_FORWARD_BATCH) return this.forwardChunk(inputs)
     return (await Promise.all(inChunks(inputs, MAX_FORWARD_BATCH).map((chunk) => this.forwardChunk(chunk)))).flat()
@@ -175,13 +177,23 @@ export class PeerLink {
   }
 
   /**
-   * The peer left the membership: send nothing new, but let what is on the
-   * wire finish (a forwarded increment there has an answer coming).
+   * The peer left the membership: forwards waiting on it fail now and no
+   * Raft message is queued any more, but answers owed to it still go out,
+   * until retire().
    */
-  async retire(): Promise<void> {
-    this.closed = true
+  leave(): void {
+    this.departed = true
     this.queue = []
     this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', 'the peer left before the answer came'))
+  }
+
+  /**
+   * Send nothing new, but let what is on the wire finish (a forwarded
+   * increment there has an answer coming).
+   */
+  async retire(): Promise<void> {
+    this.leave()
+    this.closed = true
     this.stream.close(false)
     await Promise.all([this.raftPool.close(), this.forwardPool.close()])
   }
@@ -274,7 +286,7 @@ export class PeerLink {
 
   /** Logs only transitions, so a dead peer costs one line, not one per batch. */
   private noteHealth(ok: boolean, reason: string): void {
-    if (ok === this.reachable || this.closed) return
+    if (ok === this.reachable || this.closed || this.departed) return
     this.reachable = ok
     const peer = this.opts.peer.id
     if (ok) this.opts.logger?.info({ peer }, 'peer reachable again')

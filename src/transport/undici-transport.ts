@@ -44,6 +44,13 @@ function positiveInt(name: string, value: number): number {
 
 export class UndiciTransport implements Transport {
   private readonly links = new Map<NodeId, PeerLink>()
+  /**
+   * Links of members that left, kept for one forward deadline so the answers
+   * to forwards they sent before they heard of their removal still reach
+   * them: those increments sit in entries decided after the removal. Nothing
+   * else is sent on them.
+   */
+  private readonly departed = new Map<NodeId, { readonly link: PeerLink; readonly timer: NodeJS.Timeout }>()
   private readonly snapshotSenders = new Map<NodeId, SnapshotSender>()
   private unroutableMessages = 0
   private closed = false
@@ -86,7 +93,7 @@ export class UndiciTransport implements Transport {
       // Gone, or moved to another address: what was queued for the old one is
       // dropped; what is on the wire still arrives.
       this.links.delete(id)
-      void link.retire()
+      this.depart(id, link)
       const sender = this.snapshotSenders.get(id)
       this.snapshotSenders.delete(id)
       void sender?.close()
@@ -133,7 +140,7 @@ export class UndiciTransport implements Transport {
   /** The answer to forwards `to` sent in a stream frame; it travels back in a frame of this node's stream to `to`. */
   answerForward(to: NodeId, id: number, outcomes: readonly ForwardOutcome[]): void {
     if (this.closed) return
-    const link = this.links.get(to)
+    const link = this.links.get(to) ?? this.departed.get(to)?.link
     if (link === undefined) this.unroutableMessages++
     else link.answer(id, outcomes)
   }
@@ -141,6 +148,22 @@ export class UndiciTransport implements Transport {
   /** Answers that arrived in `from`'s stream frames, for forwards this node sent it. */
   receiveForwardAnswers(from: NodeId, answers: readonly StreamAnswer[]): void {
     this.links.get(from)?.receiveAnswers(answers)
+  }
+
+  /** `link`'s member left: our forwards waiting on it fail now, and the link retires after one forward deadline. */
+  private depart(id: NodeId, link: PeerLink): void {
+    link.leave()
+    const earlier = this.departed.get(id)
+    if (earlier !== undefined) {
+      clearTimeout(earlier.timer)
+      void earlier.link.retire()
+    }
+    const timer = setTimeout(() => {
+      if (this.departed.get(id)?.link === link) this.departed.delete(id)
+      void link.retire()
+    }, this.shared.forwardTimeoutMs)
+    timer.unref()
+    this.departed.set(id, { link, timer })
   }
 
   stats(): TransportStats {
@@ -153,8 +176,11 @@ export class UndiciTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    for (const { timer } of this.departed.values()) clearTimeout(timer)
+    const departed = [...this.departed.values()].map(({ link }) => link)
+    this.departed.clear()
     await Promise.all([
-      ...[...this.links.values()].map((link) => link.close()),
+      ...[...this.links.values(), ...departed].map((link) => link.close()),
       ...[...this.snapshotSenders.values()].map((s) => s.close()),
     ])
   }

@@ -150,3 +150,24 @@ t.test('a stream that breaks fails its waiting forwards at once, NO_QUORUM', asy
   await t.rejects(pending, { name: 'RateLimiterError', code: 'NO_QUORUM' })
   t.ok(Date.now() - started < 5_000, 'well before the 10 s deadline')
 })
+
+t.test('a follower removed from the membership still gets the answers to the forwards it sent before', async (t) => {
+  // The leader drops a removed follower's link once the removal is applied and
+  // the follower has heard of it; increments it forwarded just before that sit
+  // in later entries and are decided after. Their answers must still reach it.
+  const follower = await startSide(t, 'node-1')
+  const leader = await startSide(t, 'node-2', { answer: false })
+  connect(t, follower, leader)
+  await openStream(follower, leader)
+  await openStream(leader, follower)
+  const pending = follower.transport.forward('node-2', inputs)
+  await until('the forward reached the leader', () => leader.inFrames.length === 1)
+  leader.transport.setPeers([])
+  t.same(Object.keys(leader.transport.stats().peers), [], 'node-1 is no longer a peer of the leader')
+  const forward = leader.inFrames[0] as StreamForward
+  leader.transport.answerForward('node-1', forward.id, outcomesFor(forward.inputs))
+  t.strictSame(await pending, outcomesFor(inputs), 'the answer arrived, not a NO_QUORUM at the deadline')
+  t.equal(leader.transport.stats().unroutableMessages, 0)
+  leader.transport.send([heartbeat('node-2', 'node-1')])
+  t.equal(leader.transport.stats().unroutableMessages, 1, 'Raft messages to it are not routed any more')
+})
