@@ -117,6 +117,8 @@ export class PeerLink {
       onHealth: (ok, reason) => {
         // Forwards written to a stream that broke may or may not have been applied.
         if (!ok) this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', `the stream to ${opts.peer.id} broke: ${reason}`))
+        // A member that left and whose stream broke has most likely stopped: no retries for answers it may never take.
+        if (!ok && this.departed) void this.retire()
         this.noteHealth(ok, reason)
       },
     })
@@ -192,6 +194,7 @@ export class PeerLink {
    * increment there has an answer coming).
    */
   async retire(): Promise<void> {
+    if (this.closed) return // retired or closed already: undici refuses to close a destroyed pool
     this.leave()
     this.closed = true
     this.stream.close(false)
@@ -286,7 +289,7 @@ export class PeerLink {
 
   /** Logs only transitions, so a dead peer costs one line, not one per batch. */
   private noteHealth(ok: boolean, reason: string): void {
-    if (ok === this.reachable || this.closed || this.departed) return
+    if (ok === this.reachable || this.closed) return
     this.reachable = ok
     const peer = this.opts.peer.id
     if (ok) this.opts.logger?.info({ peer }, 'peer reachable again')

@@ -10,6 +10,7 @@ import type { Message } from '../../src/raft/types.js'
 import type { IncrementInput, RateDecision } from '../../src/service.js'
 import { neverSent, UNKNOWN_PEER, type ForwardOutcome, type PeerAddress } from '../../src/transport/port.js'
 import { UndiciTransport, type UndiciTransportOptions } from '../../src/transport/undici-transport.js'
+import { PeerLink } from '../../src/transport/peer-link.js'
 import { numbered, oneOfEachMessage } from './transport-fixtures.js'
 import { encodeFrame } from '../../src/transport/frame-codec.js'
 
@@ -192,6 +193,26 @@ t.test('a link with nothing to send still finds its peer back after a failed str
   await sleep(150)
   t.equal(transport.stats().peers['node-2']?.streamsOpened, settled, 'no more streams once one is open')
   t.equal(transport.stats().peers['node-2']?.sentMessages, sentBefore, 'nothing was sent to find the peer back')
+})
+
+t.test('a link whose member left gives up on a broken stream: no retries, no warning', async (t) => {
+  // The transport keeps such a link only so answers owed to the peer can
+  // still go out; once the removed node stops, reopening streams to it for
+  // the rest of a forward deadline would only burn connection attempts.
+  const b = await startPeer(t, 'node-2')
+  const warnings: object[] = []
+  const logger = { info: () => {}, warn: (obj: object) => warnings.push(obj) }
+  const link = new PeerLink({ self: 'node-1', peer: b.address, secret: SECRET, timeoutMs: 200, forwardTimeoutMs: 10_000, maxBufferedBytes: 1 << 20, maxBatchMessages: 100, forwardConnections: 1, logger })
+  t.teardown(() => link.close())
+  link.send(numbered(1, 'node-1', 'node-2'))
+  await until('the stream is open', () => b.received().length === 1)
+  link.leave()
+  link.send(numbered(2, 'node-1', 'node-2'))
+  await b.app.close()
+  await sleep(300)
+  t.equal(link.stats().streamsOpened, 1, 'no stream reopened in 300 ms (the retry pause is 50 ms)')
+  t.same(warnings, [], 'a removed member that stops is not an outage')
+  t.equal(b.received().length, 1, 'nothing but answers is sent once the member left')
 })
 
 t.test('messages to unknown nodes are counted, not sent', async (t) => {
