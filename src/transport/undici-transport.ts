@@ -45,10 +45,10 @@ function positiveInt(name: string, value: number): number {
 export class UndiciTransport implements Transport {
   private readonly links = new Map<NodeId, PeerLink>()
   /**
-   * Links of members that left, kept for one forward deadline so the answers
-   * to forwards they sent before they heard of their removal still reach
-   * them: those increments sit in entries decided after the removal. Nothing
-   * else is sent on them.
+   * Links of members that left, kept for up to one forward deadline (less if
+   * the stream breaks) so the answers to forwards they sent before they heard
+   * of their removal still reach them: those increments sit in entries
+   * decided after the removal. Nothing else is sent on them.
    */
   private readonly departed = new Map<NodeId, { readonly link: PeerLink; readonly timer: NodeJS.Timeout }>()
   private readonly snapshotSenders = new Map<NodeId, SnapshotSender>()
@@ -150,7 +150,7 @@ export class UndiciTransport implements Transport {
     this.links.get(from)?.receiveAnswers(answers)
   }
 
-  /** `link`'s member left: our forwards waiting on it fail now, and the link retires after one forward deadline. */
+  /** `link`'s member left: our forwards waiting on it fail now; the link retires after one forward deadline at the latest. */
   private depart(id: NodeId, link: PeerLink): void {
     link.leave()
     const earlier = this.departed.get(id)
