@@ -84,8 +84,9 @@ export class PeerLink {
   private readonly forwardHeaders: Record<string, string>
   private reachable = true
   private closed = false
-  /** The peer left the membership (leave()): only answers owed to it are still sent. */
+  /** The peer left the membership (leave()): only answers owed to it are still sent, until retire(). */
   private departed = false
+  private retireTimer: NodeJS.Timeout | null = null
   /** Where this link sends (a member that moved gets a new link). */
   readonly origin: string
 
@@ -169,9 +170,15 @@ export class PeerLink {
     return { ...this.stream.stats(), reachable: this.reachable, queued: this.queue.length }
   }
 
+  /** Retired or closed: nothing more leaves on this link. */
+  get isClosed(): boolean {
+    return this.closed
+  }
+
   /** Drops what is queued and the stream; requests in flight fail. */
   async close(): Promise<void> {
     this.closed = true
+    this.clearRetireTimer()
     this.queue = []
     this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', 'the link closed before the answer came'))
     this.stream.close(true)
@@ -180,13 +187,15 @@ export class PeerLink {
 
   /**
    * The peer left the membership: forwards waiting on it fail now and no
-   * Raft message is queued any more, but answers owed to it still go out,
-   * until retire().
+   * Raft message is queued any more, but answers owed to it still go out
+   * until retire(): after `graceMs`, or at once if the stream breaks (the
+   * removed node most likely stopped).
    */
-  leave(): void {
-    this.departed = true
-    this.queue = []
-    this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', 'the peer left before the answer came'))
+  leave(graceMs: number): void {
+    if (this.departed || this.closed) return
+    this.stopSending()
+    this.retireTimer = setTimeout(() => void this.retire(), graceMs)
+    this.retireTimer.unref()
   }
 
   /**
@@ -195,10 +204,23 @@ export class PeerLink {
    */
   async retire(): Promise<void> {
     if (this.closed) return // retired or closed already: undici refuses to close a destroyed pool
-    this.leave()
+    this.clearRetireTimer()
+    this.stopSending()
     this.closed = true
     this.stream.close(false)
     await Promise.all([this.raftPool.close(), this.forwardPool.close()])
+  }
+
+  /** No Raft message or forward to the peer any more; the forwards waiting on it fail. */
+  private stopSending(): void {
+    this.departed = true
+    this.queue = []
+    this.rejectStreamForwards(new RateLimiterError('NO_QUORUM', 'the peer left before the answer came'))
+  }
+
+  private clearRetireTimer(): void {
+    if (this.retireTimer !== null) clearTimeout(this.retireTimer)
+    this.retireTimer = null
   }
 
   /** At the end of this turn, so every send() of one burst shares a frame. */

@@ -50,7 +50,7 @@ export class UndiciTransport implements Transport {
    * of their removal still reach them: those increments sit in entries
    * decided after the removal. Nothing else is sent on them.
    */
-  private readonly departed = new Map<NodeId, { readonly link: PeerLink; readonly timer: NodeJS.Timeout }>()
+  private readonly departed = new Map<NodeId, PeerLink>()
   private readonly snapshotSenders = new Map<NodeId, SnapshotSender>()
   private unroutableMessages = 0
   private closed = false
@@ -140,7 +140,7 @@ export class UndiciTransport implements Transport {
   /** The answer to forwards `to` sent in a stream frame; it travels back in a frame of this node's stream to `to`. */
   answerForward(to: NodeId, id: number, outcomes: readonly ForwardOutcome[]): void {
     if (this.closed) return
-    const link = this.links.get(to) ?? this.departed.get(to)?.link
+    const link = this.links.get(to) ?? this.departedLink(to)
     if (link === undefined) this.unroutableMessages++
     else link.answer(id, outcomes)
   }
@@ -150,20 +150,19 @@ export class UndiciTransport implements Transport {
     this.links.get(from)?.receiveAnswers(answers)
   }
 
-  /** `link`'s member left: our forwards waiting on it fail now; the link retires after one forward deadline at the latest. */
+  /** `link`'s member left: our forwards waiting on it fail now; the link retires itself within one forward deadline. */
   private depart(id: NodeId, link: PeerLink): void {
-    link.leave()
-    const earlier = this.departed.get(id)
-    if (earlier !== undefined) {
-      clearTimeout(earlier.timer)
-      void earlier.link.retire()
-    }
-    const timer = setTimeout(() => {
-      if (this.departed.get(id)?.link === link) this.departed.delete(id)
-      void link.retire()
-    }, this.shared.forwardTimeoutMs)
-    timer.unref()
-    this.departed.set(id, { link, timer })
+    void this.departed.get(id)?.retire()
+    link.leave(this.shared.forwardTimeoutMs)
+    this.departed.set(id, link)
+  }
+
+  /** The link of a member that left, while it still takes answers. */
+  private departedLink(id: NodeId): PeerLink | undefined {
+    const link = this.departed.get(id)
+    if (link?.isClosed !== true) return link
+    this.departed.delete(id)
+    return undefined
   }
 
   stats(): TransportStats {
@@ -176,8 +175,7 @@ export class UndiciTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const { timer } of this.departed.values()) clearTimeout(timer)
-    const departed = [...this.departed.values()].map(({ link }) => link)
+    const departed = [...this.departed.values()]
     this.departed.clear()
     await Promise.all([
       ...[...this.links.values(), ...departed].map((link) => link.close()),

@@ -206,7 +206,7 @@ t.test('a link whose member left gives up on a broken stream: no retries, no war
   t.teardown(() => link.close())
   link.send(numbered(1, 'node-1', 'node-2'))
   await until('the stream is open', () => b.received().length === 1)
-  link.leave()
+  link.leave(10_000)
   link.send(numbered(2, 'node-1', 'node-2'))
   await b.app.close()
   await sleep(300)
