@@ -153,6 +153,8 @@ export class UndiciTransport implements Transport {
   /** `link`'s member left: our forwards waiting on it fail now; the link retires itself within one forward deadline. */
   private depart(id: NodeId, link: PeerLink): void {
     void this.departed.get(id)?.retire()
+    // Links that retired since the last departure are forgotten here, so members removed over a long life do not pile up.
+    for (const [other, l] of this.departed) if (l.isClosed) this.departed.delete(other)
     link.leave(this.shared.forwardTimeoutMs)
     this.departed.set(id, link)
   }
@@ -160,9 +162,7 @@ export class UndiciTransport implements Transport {
   /** The link of a member that left, while it still takes answers. */
   private departedLink(id: NodeId): PeerLink | undefined {
     const link = this.departed.get(id)
-    if (link?.isClosed !== true) return link
-    this.departed.delete(id)
-    return undefined
+    return link?.isClosed === true ? undefined : link
   }
 
   stats(): TransportStats {
