@@ -1,7 +1,7 @@
 // `npm run bench:peer-hop`: CPU the sending process spends on one peer
 // exchange (a message batch out, a small answer back), over the HTTP request
 // undici makes today and over a length-prefixed frame on a plain TCP socket,
-// the alternative the README's benchmark notes weigh. The receiver runs in its
+// the alternative bench/RESULTS.md weighs. The receiver runs in its
 // own process, as a peer does. With --gap-ms the sender waits between
 // exchanges, as a leader does between event-loop turns on a shared host.
 // Writes bench/results/peer-hop.json.
