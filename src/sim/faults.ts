@@ -97,12 +97,14 @@ export function fireFault(sim: Simulation, prng: Prng, kind: FaultKind): void {
       return
     case 'wipe-disk': {
       // Raft survives losing a minority's data, one node at a time: only wipe
-      // a follower while every member is up and has applied the leader's
-      // commit, and no membership change is under way.
+      // a follower while every member is up, has applied the leader's commit
+      // and has finished rejoining, and no membership change is under way. A
+      // node still rejoining refuses votes even once it has applied a
+      // snapshot, so wiping another node then leaves no quorum that can elect.
       const commit = leader?.core?.status().commit ?? -1
       const caughtUp = sim.memberIds().every((id) => {
         const n = sim.node(id)
-        return n.alive && n.core !== null && n.applied >= commit
+        return n.alive && n.core !== null && n.applied >= commit && !n.rejoin
       })
       const to = followers(sim)
       if (leader !== null && caughtUp && !sim.changePending() && to.length > 0) sim.wipeFor(prng.pick(to), prng.int(50, 800))
