@@ -9,29 +9,31 @@
 // Writes bench/results/rounds.json (rounds-cluster-spread.json for that
 // system) and prints the stages.
 //
-//   npm run bench:rounds -- [--duration 5] [--warmup 3] [--connections 50] [--ids 1000] [--system cluster-leader|cluster-spread]
+// It also samples the host's housekeeping kernel threads (host-threads.ts;
+// --host-threads takes name prefixes, or none) and sets the stalls against them.
+//
+//   npm run bench:rounds -- [--duration 5] [--warmup 3] [--connections 50] [--ids 1000] [--system cluster-leader|cluster-spread] [--host-threads kdamond,kswapd,...]
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
 import { roundRobinPath, runLoad } from './lib/load.js'
+import { DEFAULT_HOST_THREADS, findKernelThreads, latencyAroundHost, monotonicMs, startHostSampler, type Response, type ThreadRuns } from './lib/host-threads.js'
 import { loadAvg, machineInfo, RESULTS_DIR, writeJson } from './lib/procs.js'
 import { analyzeRounds, formatRounds, parseTrace, type TraceEvent } from './lib/rounds.js'
 import { analyzeStalls, formatStalls } from './lib/stalls.js'
 import { startSystem } from './lib/systems.js'
 
-/** Now on the monotonic clock the nodes' traces use, in milliseconds. */
-const monotonicMs = (): number => Number(process.hrtime.bigint() / 1000n) / 1000
-
 async function main(): Promise<void> {
-  const args = new Args(process.argv.slice(2), ['duration', 'warmup', 'connections', 'ids', 'system'])
+  const args = new Args(process.argv.slice(2), ['duration', 'warmup', 'connections', 'ids', 'system', 'host-threads'])
   const durationSec = args.number('duration', 5)
   const warmupSec = args.number('warmup', 3)
   const connections = args.number('connections', 50)
   const ids = args.number('ids', 1000)
   const system = args.string('system', 'cluster-leader')
   if (system !== 'cluster-leader' && system !== 'cluster-spread') throw new Error('--system must be cluster-leader or cluster-spread')
+  const hostPrefixes = args.list('host-threads', [...DEFAULT_HOST_THREADS]).filter((p) => p !== 'none')
 
   const traceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ratelimiter-rounds-'))
   const machine = machineInfo()
@@ -40,13 +42,20 @@ async function main(): Promise<void> {
   const leader = sys.info['leader']
   let window = { from: 0, to: 0 }
   let load = { rps: 0, p50_ms: 0, p99_ms: 0, errors: 0 }
+  let host: ThreadRuns[] | undefined
+  const responses: Response[] = []
   try {
     if (leader === undefined) throw new Error('no leader known')
     const pathFor = roundRobinPath('/rate/increment', 'bench-', ids)
     if (warmupSec > 0) await runLoad({ urls: sys.targets, connections, durationSec: warmupSec, method: 'POST', pathFor })
+    const threads = hostPrefixes.length > 0 ? findKernelThreads(hostPrefixes) : []
+    const sampler = hostPrefixes.length > 0 ? await startHostSampler(threads) : null
     const from = monotonicMs()
-    const res = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor })
+    const onResponse = (ms: number): void => void responses.push({ end: monotonicMs(), ms })
+    const res = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor, onResponse })
     window = { from, to: monotonicMs() }
+    host = await sampler?.stop()
+    if (host !== undefined) console.log(`host threads watched: ${threads.map((t) => t.name).join(', ') || `none found for ${hostPrefixes.join(', ')}`}`)
     load = { rps: Math.round(res.rps), p50_ms: res.p50_ms, p99_ms: res.p99_ms, errors: res.errors }
     console.log(`load: ${load.rps} req/s, p50 ${load.p50_ms} ms, p99 ${load.p99_ms} ms, errors ${load.errors}`)
   } finally {
@@ -60,11 +69,17 @@ async function main(): Promise<void> {
   fs.rmSync(traceDir, { recursive: true, force: true })
   if (leader === undefined || !traces.has(leader)) throw new Error(`no trace from the leader (got ${[...traces.keys()].join(', ') || 'none'})`)
   const report = analyzeRounds(leader, traces, window.from, window.to)
-  const stalls = analyzeStalls(leader, traces, window.from, window.to)
+  const stalls = analyzeStalls(leader, traces, window.from, window.to, host)
   const out = path.join(RESULTS_DIR, system === 'cluster-leader' ? 'rounds.json' : `rounds-${system}.json`)
-  writeJson(out, { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, load, report, stalls })
+  const aroundHost = host === undefined ? undefined : latencyAroundHost(responses, host)
+  writeJson(out, { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, load, report, stalls, ...(aroundHost === undefined ? {} : { latency_around_host: aroundHost }) })
   console.log(formatRounds(report))
   console.log(formatStalls(stalls))
+  if (aroundHost !== undefined) {
+    const a = aroundHost
+    console.log(`clients: p99 ${a.p99_ms} ms over ${a.responses} responses; ${a.overlapped} were in flight while a host thread ran, and the p99 of the rest is ${a.p99_not_overlapped_ms} ms`)
+    console.log(`  control: with the runs moved ${a.shift_ms} ms later, ${a.overlapped_shifted} overlap them, and the p99 of the rest is ${a.p99_not_overlapped_shifted_ms} ms`)
+  }
   console.log(`wrote ${path.relative(process.cwd(), out)}`)
 }
 

@@ -14,6 +14,7 @@ import path from 'node:path'
 import { renderChart } from './chart.js'
 import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
+import { findKernelThreads, latencyAroundHost, monotonicMs, startHostSampler, type KernelThread, type LatencyAroundHost, type Response } from './lib/host-threads.js'
 import { roundRobinPath, runLoad, type LoadResult } from './lib/load.js'
 import { frameRates, scrapeFrameCounts } from './lib/peer-frames.js'
 import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, switchCounts, writeJson } from './lib/procs.js'
@@ -48,6 +49,8 @@ export interface RunRecord {
   switches_per_req: Record<string, SwitchCounts>
   /** Cluster systems: frames a second each node sent each peer (`node-1→node-2`), from their /metrics. */
   peer_frames_per_s?: Record<string, number>
+  /** With --host-threads: the clients' p99 apart from the requests in flight while those kernel threads ran. */
+  latency_around_host?: LatencyAroundHost
   targets: number
   load_avg: number[]
   info: Record<string, string>
@@ -56,7 +59,7 @@ export interface RunRecord {
 }
 
 async function main(): Promise<void> {
-  const args = new Args(process.argv.slice(2), ['duration', 'warmup', 'connections', 'ids', 'systems', 'out', 'pause', 'rounds'])
+  const args = new Args(process.argv.slice(2), ['duration', 'warmup', 'connections', 'ids', 'systems', 'out', 'pause', 'rounds', 'host-threads'])
   const durationSec = args.number('duration', 10)
   const warmupSec = args.number('warmup', 3)
   const pauseMs = args.number('pause', 1) * 1000
@@ -66,6 +69,8 @@ async function main(): Promise<void> {
   const connections = args.list('connections', ['1', '50']).map(Number)
   const out = path.resolve(args.string('out', path.join(RESULTS_DIR, 'latest.json')))
   const systems = args.list('systems', SYSTEM_NAMES)
+  // Off by default: the sampler costs the load generator about 4% of a core.
+  const hostThreads = findKernelThreads(args.list('host-threads', []))
   for (const s of systems) if (!isSystemName(s)) throw new Error(`unknown system ${s} (known: ${SYSTEM_NAMES.join(', ')})`)
   if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--connections must be positive integers')
 
@@ -105,7 +110,7 @@ async function main(): Promise<void> {
         }
         for (const c of connections) {
           await sleep(pauseMs)
-          const rec = { ...(await measure(sys, c, durationSec, pathFor)), round }
+          const rec = { ...(await measure(sys, c, durationSec, pathFor, hostThreads)), round }
           allRuns.push(rec)
           console.log(
             `   ${String(c).padStart(3)} conns: ${rec.rps.toFixed(0).padStart(6)} req/s  p50 ${rec.p50_ms.toFixed(2)} ms  p99 ${rec.p99_ms.toFixed(2)} ms  ` +
@@ -114,6 +119,13 @@ async function main(): Promise<void> {
           console.log(`              switches/req ${formatSwitches(rec.switches_per_req)}`)
           if (rec.peer_frames_per_s !== undefined) {
             console.log(`              frames/s ${Object.entries(rec.peer_frames_per_s).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+          }
+          const a = rec.latency_around_host
+          if (a !== undefined) {
+            console.log(
+              `              host threads: ${a.overlapped} of ${a.responses} requests in flight while one ran; p99 of the rest ${a.p99_not_overlapped_ms} ms ` +
+                `(control, the runs moved ${a.shift_ms} ms: ${a.p99_not_overlapped_shifted_ms} ms)`,
+            )
           }
         }
       } finally {
@@ -148,7 +160,13 @@ async function main(): Promise<void> {
   console.log(`wrote ${path.relative(process.cwd(), out)} and ${path.relative(process.cwd(), svg)}`)
 }
 
-async function measure(sys: RunningSystem, connections: number, durationSec: number, pathFor: (i: number) => string): Promise<Omit<RunRecord, 'round'>> {
+async function measure(
+  sys: RunningSystem,
+  connections: number,
+  durationSec: number,
+  pathFor: (i: number) => string,
+  hostThreads: readonly KernelThread[],
+): Promise<Omit<RunRecord, 'round'>> {
   const pids = Object.entries(sys.pids)
   const nodes = sys.nodes
   const framesBefore = nodes === undefined ? null : await scrapeFrameCounts(nodes)
@@ -156,10 +174,14 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
   // Every server process and the load generator (this process).
   const watched: (readonly [string, number])[] = [...pids, ['loadgen', process.pid]]
   const switchesBefore = watched.map(([, pid]) => switchCounts(pid))
+  const sampler = hostThreads.length > 0 ? await startHostSampler(hostThreads) : null
+  const responses: Response[] = []
+  const onResponse = sampler === null ? undefined : (ms: number): void => void responses.push({ end: monotonicMs(), ms })
   const self0 = process.cpuUsage()
   const t0 = performance.now()
-  const res: LoadResult = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor })
+  const res: LoadResult = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor, ...(onResponse === undefined ? {} : { onResponse }) })
   const wall = (performance.now() - t0) / 1000
+  const host = await sampler?.stop()
   const selfUs = process.cpuUsage(self0)
   const cpu: Record<string, number> = {}
   pids.forEach(([label, pid], i) => {
@@ -197,6 +219,7 @@ async function measure(sys: RunningSystem, connections: number, durationSec: num
     cpu_total_pct: Math.round(Object.values(cpu).reduce((a, b) => a + b, 0) * 10) / 10,
     switches_per_req: switches,
     ...(frames === null ? {} : { peer_frames_per_s: frames }),
+    ...(host === undefined ? {} : { latency_around_host: latencyAroundHost(responses, host) }),
     targets: sys.targets.length,
     load_avg: loadAvg(),
     info,

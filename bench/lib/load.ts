@@ -17,6 +17,8 @@ export interface LoadOptions {
   readonly method: 'POST' | 'GET'
   /** Path of request number i (0, 1, 2, ... in send order across all connections). */
   readonly pathFor: (i: number) => string
+  /** Told of every response as it arrives, with its latency. */
+  readonly onResponse?: (latencyMs: number) => void
 }
 
 export interface LoadResult {
@@ -61,6 +63,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   })
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
     latencies.add(responseTimeMs)
+    opts.onResponse?.(responseTimeMs)
     const k = String(statusCode)
     statusCounts[k] = (statusCounts[k] ?? 0) + 1
   })

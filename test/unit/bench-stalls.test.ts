@@ -72,6 +72,7 @@ t.test('each stall gets the cause that covered at least half of it', async (t) =
   t.match(r.longest[2], { leader_sync_ms: 7, leader_busy_ms: 2 }, 'the leader\'s write counts only while its loop was free')
   t.match(r.longest[3], { snapshot_ms: 7 }, 'a snapshot is clipped to the stall')
   t.same(r.by_cause, {
+    'host kernel thread': { n: 0, ms: 0 },
     'leader busy': { n: 1, ms: 12 },
     'leader sync': { n: 1, ms: 10 },
     'follower sync': { n: 1, ms: 10 },
@@ -85,6 +86,50 @@ t.test('each stall gets the cause that covered at least half of it', async (t) =
   t.match(formatStalls(r), /stalls over 5 ms: 5, 47 ms in all; by cause: leader busy 1 \(12 ms\)/)
   t.match(formatStalls(r), /^covered: leader busy 13 ms \(GC 9\), leader sync 9, follower sync 8, snapshot 7$/m)
   t.match(formatStalls(r), /^ +30\.0 +10\.0 .* follower sync \(f\)$/m)
+})
+
+t.test('a host kernel thread that ran through half a stall is its cause, before what it slowed', async (t) => {
+  // Applies every 1 ms, except three gaps:
+  // - 10→30: the leader's loop is held up all 20 ms, and kdamond ran 12 of them (two spans, 11→17 and 20→26);
+  // - 40→50: the loop is held up 9 ms, kdamond ran 4 of them (a span 46→54 that runs past the gap);
+  // - 60→70: nothing; kcompactd ran 1 ms in it.
+  const leader = byTime([
+    ...appliesEvery(1, 0, 10),
+    ...appliesEvery(1, 30, 40),
+    ...appliesEvery(1, 50, 60),
+    ...appliesEvery(1, 70, 100),
+    ev(10, 'loop_blocked', '', 20_000),
+    ev(41, 'loop_blocked', '', 9_000),
+  ])
+  const host = [
+    { name: 'kdamond.0', spans: [{ from: 11, to: 17, cpu_ms: 5 }, { from: 20, to: 26, cpu_ms: 6 }, { from: 46, to: 54, cpu_ms: 7 }] },
+    { name: 'kcompactd0', spans: [{ from: 62, to: 63, cpu_ms: 0.5 }, { from: 120, to: 121, cpu_ms: 1 }] },
+  ]
+  const r = analyzeStalls('l', new Map([['l', leader]]), 0, 100, host)
+  t.same(
+    r.longest.map((x) => [x.at_ms, x.cause, x.host_ms, x.host_thread]),
+    [
+      [10, 'host kernel thread', 12, 'kdamond.0'],
+      [40, 'leader busy', 4, 'kdamond.0'],
+      [60, 'unexplained', 1, 'kcompactd0'],
+    ],
+  )
+  t.same(r.by_cause['host kernel thread'], { n: 1, ms: 20 })
+  t.same(r.host?.threads, [
+    { name: 'kdamond.0', runs: 3, cpu_ms: 18, covered_ms: 20 },
+    { name: 'kcompactd0', runs: 1, cpu_ms: 0.5, covered_ms: 1 },
+  ], 'a run outside the window is not counted')
+  t.equal(r.host?.window_share, 0.21, 'what a stall would overlap by chance')
+  t.equal(r.host?.stall_share, 0.425, '17 of the 40 ms of stalls')
+  const text = formatStalls(r)
+  t.match(text, /by cause: host kernel thread 1 \(20 ms\), leader busy 1/)
+  t.match(text, /kdamond\.0 ran 3 times, 18 ms of CPU over 20 ms; kcompactd0 ran 1 times.*in 21% of the window and in 42\.5% of the stall time/)
+  t.match(text, /^ +10\.0 +20\.0 .* 12\.0  host kernel thread \(kdamond\.0\)$/m)
+
+  const unsampled = analyzeStalls('l', new Map([['l', leader]]), 0, 100)
+  t.equal(unsampled.host, undefined, 'no host report when nothing was sampled')
+  t.equal(unsampled.longest[0]?.cause, 'leader busy')
+  t.notMatch(formatStalls(unsampled), /host kernel thread/, 'nor a cause that could not be seen')
 })
 
 t.test('a stall that no direct cause covers by half goes to a snapshot before it is called unexplained', async (t) => {
