@@ -1,6 +1,6 @@
 // The host's own kernel threads during a measured window. On the bench VM a
 // DAMON monitor (kdamond) wakes every half second and, under load, runs for
-// 10–50 ms, taking one of the two vCPUs from the nodes; bench:rounds sets the
+// 10–60 ms, taking one of the two vCPUs from the nodes; bench:rounds sets the
 // leader's stalls and the clients' latencies against these runs. A worker
 // thread reads each watched thread's state every millisecond, so the load
 // generator's event loop never waits for the sampling; the worker itself
