@@ -1,5 +1,6 @@
 // `npm run bench:peer-hop`: CPU the sending process spends on one peer
-// exchange (a message batch out, a small answer back), over the HTTP request
+// exchange (a message batch out, a small answer back), and the exchange's
+// round trip, over the HTTP request
 // undici makes today and over a length-prefixed frame on a plain TCP socket,
 // the alternative bench/RESULTS.md weighs. The receiver runs in its
 // own process, as a peer does. With --gap-ms the sender waits between
@@ -15,6 +16,7 @@ import { Pool } from 'undici'
 import { EMPTY_FRAME, encodeFrame } from '../src/transport/frame-codec.js'
 import { Args } from './lib/args.js'
 import { loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
+import { percentile, round3 } from './lib/stats.js'
 
 // Receivers: answer each request (or frame) with a few bytes, like a follower's append response.
 const HTTP_RECEIVER = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')) })
@@ -46,16 +48,27 @@ interface Exchange {
   readonly close: () => Promise<void>
 }
 
-/** Microseconds of this process's CPU per exchange. */
-async function measure(exchanges: number, gapMs: number, exchange: () => Promise<void>): Promise<number> {
+interface Measured {
+  /** Microseconds of this process's CPU per exchange. */
+  readonly cpuUs: number
+  /** Round trip of one exchange, from the write to the answer, in milliseconds. */
+  readonly p50Ms: number
+  readonly p99Ms: number
+}
+
+async function measure(exchanges: number, gapMs: number, exchange: () => Promise<void>): Promise<Measured> {
   for (let i = 0; i < 200; i++) await exchange() // warm-up: JIT, connection
+  const trips: number[] = []
   const start = process.cpuUsage()
   for (let i = 0; i < exchanges; i++) {
     if (gapMs > 0) await sleep(gapMs)
+    const sent = performance.now()
     await exchange()
+    trips.push(performance.now() - sent)
   }
   const used = process.cpuUsage(start)
-  return Math.round((used.user + used.system) / exchanges)
+  const sorted = Float64Array.from(trips).sort()
+  return { cpuUs: Math.round((used.user + used.system) / exchanges), p50Ms: round3(percentile(sorted, 50)), p99Ms: round3(percentile(sorted, 99)) }
 }
 
 async function undiciExchange(port: number, body: string): Promise<Exchange> {
@@ -116,15 +129,15 @@ async function main(): Promise<void> {
   const http = await startReceiver(HTTP_RECEIVER)
   const framed = await startReceiver(FRAME_RECEIVER)
   const streamed = await startReceiver(STREAM_RECEIVER)
-  const runs: { transport: string; gap_ms: number; cpu_us_per_exchange: number }[] = []
+  const runs: { transport: string; gap_ms: number; cpu_us_per_exchange: number; p50_ms: number; p99_ms: number }[] = []
   try {
     for (const gap of gaps) {
       for (const [transport, open] of [['undici-http', () => undiciExchange(http.port, body)], ['tcp-frame', () => frameExchange(framed.port, body)], ['undici-stream', () => streamExchange(streamed.port, body)]] as const) {
         const ex = await open()
-        const us = await measure(exchanges, gap, ex.run)
+        const m = await measure(exchanges, gap, ex.run)
         await ex.close()
-        runs.push({ transport, gap_ms: gap, cpu_us_per_exchange: us })
-        console.log(`${transport.padEnd(14)} gap ${gap} ms: ${us} µs of sender CPU per exchange`)
+        runs.push({ transport, gap_ms: gap, cpu_us_per_exchange: m.cpuUs, p50_ms: m.p50Ms, p99_ms: m.p99Ms })
+        console.log(`${transport.padEnd(14)} gap ${gap} ms: ${m.cpuUs} µs of sender CPU per exchange, round trip p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms`)
       }
     }
   } finally {
