@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   const out = path.resolve(args.string('out', path.join(RESULTS_DIR, 'latest.json')))
   const systems = args.list('systems', SYSTEM_NAMES)
   // Off by default: the sampler costs the load generator about 4% of a core.
-  const hostThreads = findKernelThreads(args.list('host-threads', []))
+  const hostPrefixes = args.list('host-threads', [])
+  const hostThreads = findKernelThreads(hostPrefixes)
+  if (hostPrefixes.length > 0) console.log(`host threads watched: ${hostThreads.map((t) => t.name).join(', ') || `none found for ${hostPrefixes.join(', ')}`}`)
   for (const s of systems) if (!isSystemName(s)) throw new Error(`unknown system ${s} (known: ${SYSTEM_NAMES.join(', ')})`)
   if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--connections must be positive integers')
 
