@@ -121,9 +121,9 @@ export interface LatencyAroundHost {
   /** The p99 of the others: what the p99 would be if those requests were simply left out (not what it would be without the host's runs). */
   readonly p99_not_overlapped_ms: number
   /**
-   * The control: the same, with every run moved `shift_ms` later. Leaving out
-   * the requests around any stretches that long lowers the p99 a little by
-   * itself; the host's runs matter by how much more they lower it.
+   * The control: the same, with every run moved `shift_ms` later. Leaving
+   * out the requests around any stretches that long moves the p99 a little
+   * by itself; the host's runs matter by how much more they move it.
    */
   readonly shift_ms: number
   readonly overlapped_shifted: number
