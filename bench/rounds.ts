@@ -19,7 +19,7 @@ import path from 'node:path'
 import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
 import { roundRobinPath, runLoad } from './lib/load.js'
-import { DEFAULT_HOST_THREADS, findKernelThreads, latencyAroundHost, monotonicMs, startHostSampler, type Response, type ThreadRuns } from './lib/host-threads.js'
+import { DEFAULT_HOST_THREADS, hostThreadsFor, monotonicMs, watchHost, type LatencyAroundHost, type ThreadRuns } from './lib/host-threads.js'
 import { loadAvg, machineInfo, RESULTS_DIR, writeJson } from './lib/procs.js'
 import { analyzeRounds, formatRounds, parseTrace, type TraceEvent } from './lib/rounds.js'
 import { analyzeStalls, formatStalls } from './lib/stalls.js'
@@ -43,19 +43,19 @@ async function main(): Promise<void> {
   let window = { from: 0, to: 0 }
   let load = { rps: 0, p50_ms: 0, p99_ms: 0, errors: 0 }
   let host: ThreadRuns[] | undefined
-  const responses: Response[] = []
+  let aroundHost: LatencyAroundHost | undefined
   try {
     if (leader === undefined) throw new Error('no leader known')
     const pathFor = roundRobinPath('/rate/increment', 'bench-', ids)
     if (warmupSec > 0) await runLoad({ urls: sys.targets, connections, durationSec: warmupSec, method: 'POST', pathFor })
-    const threads = hostPrefixes.length > 0 ? findKernelThreads(hostPrefixes) : []
-    const sampler = hostPrefixes.length > 0 ? await startHostSampler(threads) : null
+    const hostThreads = hostThreadsFor(hostPrefixes)
+    const watch = hostThreads === null ? null : await watchHost(hostThreads)
     const from = monotonicMs()
-    const onResponse = (ms: number): void => void responses.push({ end: monotonicMs(), ms })
-    const res = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor, onResponse })
+    const res = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor, ...(watch === null ? {} : { onResponse: watch.onResponse }) })
     window = { from, to: monotonicMs() }
-    host = await sampler?.stop()
-    if (host !== undefined) console.log(`host threads watched: ${threads.map((t) => t.name).join(', ') || `none found for ${hostPrefixes.join(', ')}`}`)
+    const watched = await watch?.finish()
+    host = watched?.runs
+    aroundHost = watched?.latency
     load = { rps: Math.round(res.rps), p50_ms: res.p50_ms, p99_ms: res.p99_ms, errors: res.errors }
     console.log(`load: ${load.rps} req/s, p50 ${load.p50_ms} ms, p99 ${load.p99_ms} ms, errors ${load.errors}`)
   } finally {
@@ -71,7 +71,6 @@ async function main(): Promise<void> {
   const report = analyzeRounds(leader, traces, window.from, window.to)
   const stalls = analyzeStalls(leader, traces, window.from, window.to, host)
   const out = path.join(RESULTS_DIR, system === 'cluster-leader' ? 'rounds.json' : `rounds-${system}.json`)
-  const aroundHost = host === undefined ? undefined : latencyAroundHost(responses, host)
   writeJson(out, { machine: { ...machine, load_end: loadAvg() }, system, connections, duration_s: durationSec, load, report, stalls, ...(aroundHost === undefined ? {} : { latency_around_host: aroundHost }) })
   console.log(formatRounds(report))
   console.log(formatStalls(stalls))

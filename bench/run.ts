@@ -14,7 +14,7 @@ import path from 'node:path'
 import { renderChart } from './chart.js'
 import { Args } from './lib/args.js'
 import { HIGH_LIMIT_ENV } from './lib/cluster.js'
-import { findKernelThreads, latencyAroundHost, monotonicMs, startHostSampler, type KernelThread, type LatencyAroundHost, type Response } from './lib/host-threads.js'
+import { hostThreadsFor, watchHost, type KernelThread, type LatencyAroundHost } from './lib/host-threads.js'
 import { roundRobinPath, runLoad, type LoadResult } from './lib/load.js'
 import { frameRates, scrapeFrameCounts } from './lib/peer-frames.js'
 import { cpuSeconds, loadAvg, machineInfo, RESULTS_DIR, sleep, switchCounts, writeJson } from './lib/procs.js'
@@ -70,9 +70,7 @@ async function main(): Promise<void> {
   const out = path.resolve(args.string('out', path.join(RESULTS_DIR, 'latest.json')))
   const systems = args.list('systems', SYSTEM_NAMES)
   // Off by default: the sampler costs the load generator about 4% of a core.
-  const hostPrefixes = args.list('host-threads', [])
-  const hostThreads = findKernelThreads(hostPrefixes)
-  if (hostPrefixes.length > 0) console.log(`host threads watched: ${hostThreads.map((t) => t.name).join(', ') || `none found for ${hostPrefixes.join(', ')}`}`)
+  const hostThreads = hostThreadsFor(args.list('host-threads', []))
   for (const s of systems) if (!isSystemName(s)) throw new Error(`unknown system ${s} (known: ${SYSTEM_NAMES.join(', ')})`)
   if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--connections must be positive integers')
 
@@ -167,7 +165,7 @@ async function measure(
   connections: number,
   durationSec: number,
   pathFor: (i: number) => string,
-  hostThreads: readonly KernelThread[],
+  hostThreads: readonly KernelThread[] | null,
 ): Promise<Omit<RunRecord, 'round'>> {
   const pids = Object.entries(sys.pids)
   const nodes = sys.nodes
@@ -176,15 +174,14 @@ async function measure(
   // Every server process and the load generator (this process).
   const watched: (readonly [string, number])[] = [...pids, ['loadgen', process.pid]]
   const switchesBefore = watched.map(([, pid]) => switchCounts(pid))
-  const sampler = hostThreads.length > 0 ? await startHostSampler(hostThreads) : null
-  const responses: Response[] = []
-  const onResponse = sampler === null ? undefined : (ms: number): void => void responses.push({ end: monotonicMs(), ms })
+  const watch = hostThreads === null ? null : await watchHost(hostThreads)
   const self0 = process.cpuUsage()
   const t0 = performance.now()
-  const res: LoadResult = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor, ...(onResponse === undefined ? {} : { onResponse }) })
+  const res: LoadResult = await runLoad({ urls: sys.targets, connections, durationSec, method: 'POST', pathFor, ...(watch === null ? {} : { onResponse: watch.onResponse }) })
   const wall = (performance.now() - t0) / 1000
-  const host = await sampler?.stop()
   const selfUs = process.cpuUsage(self0)
+  // After the load generator's CPU is read: collecting the samples and matching them to the responses is not the load's work.
+  const host = await watch?.finish()
   const cpu: Record<string, number> = {}
   pids.forEach(([label, pid], i) => {
     cpu[label] = Math.round(cpuPercent(before[i] ?? Number.NaN, cpuSeconds(pid), wall) * 10) / 10
@@ -221,7 +218,7 @@ async function measure(
     cpu_total_pct: Math.round(Object.values(cpu).reduce((a, b) => a + b, 0) * 10) / 10,
     switches_per_req: switches,
     ...(frames === null ? {} : { peer_frames_per_s: frames }),
-    ...(host === undefined ? {} : { latency_around_host: latencyAroundHost(responses, host) }),
+    ...(host === undefined ? {} : { latency_around_host: host.latency }),
     targets: sys.targets.length,
     load_avg: loadAvg(),
     info,

@@ -7,6 +7,7 @@
 // costs about 4% of a core.
 import fs from 'node:fs'
 import { Worker } from 'node:worker_threads'
+import { splitProcStat } from './procs.js'
 import { percentile, round3 } from './stats.js'
 
 /** Kernel housekeeping threads (memory monitoring, reclaim, compaction): not ours, though their work may grow with the memory a load touches. */
@@ -40,16 +41,12 @@ export interface RunSample {
   readonly ns: number | null
 }
 
-/** pid, command name and parent pid from a /proc/<pid>/stat line; null if it does not parse. */
+/** pid, command name and parent pid (field 4) from a /proc/<pid>/stat line; null if it does not parse. */
 export function parseProcStat(line: string): { pid: number; name: string; ppid: number } | null {
-  // The name (field 2) may hold spaces and parentheses: it runs to the last ')'.
-  const open = line.indexOf('(')
-  const close = line.lastIndexOf(')')
-  if (open < 0 || close < open) return null
-  const pid = Number(line.slice(0, open).trim())
-  const ppid = Number(line.slice(close + 2).split(' ')[1])
-  if (!Number.isInteger(pid) || !Number.isInteger(ppid)) return null
-  return { pid, name: line.slice(open + 1, close), ppid }
+  const stat = splitProcStat(line)
+  const ppid = Number(stat?.rest[1])
+  if (stat === null || !Number.isInteger(stat.pid) || !Number.isInteger(ppid)) return null
+  return { pid: stat.pid, name: stat.name, ppid }
 }
 
 /** Kernel threads (children of kthreadd, pid 2) whose name starts with one of `prefixes`. */
@@ -215,6 +212,33 @@ export async function startHostSampler(threads: readonly KernelThread[], interva
       await worker.terminate()
       // A thread that exited reads as asleep from then on.
       return threads.map((t, i) => ({ name: t.name, spans: runSpans(samples[i] ?? []) }))
+    },
+  }
+}
+
+/** A load watched against the host's threads: pass `onResponse` to the load, then `finish` once it is done. */
+export interface HostWatch {
+  readonly onResponse: (latencyMs: number) => void
+  finish(): Promise<{ readonly runs: ThreadRuns[]; readonly latency: LatencyAroundHost }>
+}
+
+/** The kernel threads named by `prefixes`, said on the console (or that none matched); null when no prefix is given. */
+export function hostThreadsFor(prefixes: readonly string[]): KernelThread[] | null {
+  if (prefixes.length === 0) return null
+  const threads = findKernelThreads(prefixes)
+  console.log(`host threads watched: ${threads.map((t) => t.name).join(', ') || `none found for ${prefixes.join(', ')}`}`)
+  return threads
+}
+
+/** Starts sampling `threads` and recording the time of every response. */
+export async function watchHost(threads: readonly KernelThread[]): Promise<HostWatch> {
+  const sampler = await startHostSampler(threads)
+  const responses: Response[] = []
+  return {
+    onResponse: (ms) => void responses.push({ end: monotonicMs(), ms }),
+    finish: async () => {
+      const runs = await sampler.stop()
+      return { runs, latency: latencyAroundHost(responses, runs) }
     },
   }
 }

@@ -26,14 +26,24 @@ function clkTck(): number {
   return clockTicks
 }
 
+/**
+ * A /proc/<pid>/stat line split into the pid, the command name (field 2) and
+ * the fields after it (`rest[0]` is field 3, so field k is `rest[k - 3]`);
+ * null if it has no name. The name may hold spaces and parentheses: it runs
+ * to the last ')'.
+ */
+export function splitProcStat(line: string): { pid: number; name: string; rest: string[] } | null {
+  const open = line.indexOf('(')
+  const close = line.lastIndexOf(')')
+  if (open < 0 || close < open) return null
+  return { pid: Number(line.slice(0, open).trim()), name: line.slice(open + 1, close), rest: line.slice(close + 2).split(' ') }
+}
+
 /** utime + stime of `pid` in seconds (fields 14 and 15 of /proc/<pid>/stat), or NaN once it is gone. */
 export function cpuSeconds(pid: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // rest[0] is field 3 (state), so field k is rest[k - 3].
-    return (Number(rest[11]) + Number(rest[12])) / clkTck()
+    const stat = splitProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    return stat === null ? Number.NaN : (Number(stat.rest[11]) + Number(stat.rest[12])) / clkTck()
   } catch {
     return Number.NaN
   }
