@@ -240,9 +240,11 @@ const pct = (share: number): string => `${Math.round(share * 1000) / 10}%`
 /** The gap distribution, the stall time by cause, the host's threads, then the longest stalls. */
 export function formatStalls(r: StallsReport): string {
   const c = r.covered_ms
+  // Nothing about the host unless it was sampled: it would read as zero.
+  const sampled = r.host !== undefined
   const lines = [
     `leader's gaps between applies (${r.applies} applies): p50 ${r.gap.p50_ms} ms, p90 ${r.gap.p90_ms}, p99 ${r.gap.p99_ms}, max ${r.gap.max_ms}`,
-    `stalls over ${r.stall_threshold_ms} ms: ${r.stalls}, ${r.stall_ms} ms in all; by cause: ${STALL_CAUSES.filter((k) => k !== 'host kernel thread' || r.host !== undefined).map((k) => `${k} ${r.by_cause[k].n} (${r.by_cause[k].ms} ms)`).join(', ')}`,
+    `stalls over ${r.stall_threshold_ms} ms: ${r.stalls}, ${r.stall_ms} ms in all; by cause: ${STALL_CAUSES.filter((k) => k !== 'host kernel thread' || sampled).map((k) => `${k} ${r.by_cause[k].n} (${r.by_cause[k].ms} ms)`).join(', ')}`,
     `covered: leader busy ${c.leader_busy} ms (GC ${c.leader_gc}), leader sync ${c.leader_sync}, follower sync ${c.follower_sync}, snapshot ${c.snapshot}`,
   ]
   if (r.host !== undefined) {
@@ -250,10 +252,11 @@ export function formatStalls(r: StallsReport): string {
     const threads = h.threads.map((x) => `${x.name} ran ${x.runs} times, ${x.cpu_ms} ms of CPU over ${x.covered_ms} ms`).join('; ')
     lines.push(`host kernel threads: ${threads || 'none watched'}; they ran in ${pct(h.window_share)} of the window and in ${pct(h.stall_share)} of the stall time`)
   }
-  if (r.longest.length > 0) lines.push(`  ${'at ms'.padStart(8)} ${'ms'.padStart(6)}  busy    gc  lsync  fsync  snap  host  cause`)
+  if (r.longest.length > 0) lines.push(`  ${'at ms'.padStart(8)} ${'ms'.padStart(6)}  busy    gc  lsync  fsync  snap  ${sampled ? 'host  ' : ''}cause`)
   const n = (v: number, w: number): string => v.toFixed(1).padStart(w)
   for (const s of r.longest) {
-    const cells = [n(s.at_ms, 8), n(s.ms, 6), n(s.leader_busy_ms, 5), n(s.leader_gc_ms, 5), n(s.leader_sync_ms, 6), n(s.follower_sync_ms, 6), n(s.snapshot_ms, 5), n(s.host_ms, 5)]
+    const cells = [n(s.at_ms, 8), n(s.ms, 6), n(s.leader_busy_ms, 5), n(s.leader_gc_ms, 5), n(s.leader_sync_ms, 6), n(s.follower_sync_ms, 6), n(s.snapshot_ms, 5)]
+    if (sampled) cells.push(n(s.host_ms, 5))
     const who = s.cause === 'follower sync' ? ` (${s.follower})` : s.cause === 'host kernel thread' ? ` (${s.host_thread})` : ''
     lines.push(`  ${cells.join(' ')}  ${s.cause}${who}`)
   }
