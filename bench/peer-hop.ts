@@ -16,7 +16,7 @@ import { Pool } from 'undici'
 import { EMPTY_FRAME, encodeFrame } from '../src/transport/frame-codec.js'
 import { Args } from './lib/args.js'
 import { loadAvg, machineInfo, RESULTS_DIR, sleep, writeJson } from './lib/procs.js'
-import { percentile, round3 } from './lib/stats.js'
+import { percentile, round3, Samples } from './lib/stats.js'
 
 // Receivers: answer each request (or frame) with a few bytes, like a follower's append response.
 const HTTP_RECEIVER = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')) })
@@ -58,16 +58,16 @@ interface Measured {
 
 async function measure(exchanges: number, gapMs: number, exchange: () => Promise<void>): Promise<Measured> {
   for (let i = 0; i < 200; i++) await exchange() // warm-up: JIT, connection
-  const trips: number[] = []
+  const trips = new Samples()
   const start = process.cpuUsage()
   for (let i = 0; i < exchanges; i++) {
     if (gapMs > 0) await sleep(gapMs)
     const sent = performance.now()
     await exchange()
-    trips.push(performance.now() - sent)
+    trips.add(performance.now() - sent)
   }
   const used = process.cpuUsage(start)
-  const sorted = Float64Array.from(trips).sort()
+  const sorted = trips.sorted()
   return { cpuUs: Math.round((used.user + used.system) / exchanges), p50Ms: round3(percentile(sorted, 50)), p99Ms: round3(percentile(sorted, 99)) }
 }
 

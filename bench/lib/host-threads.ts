@@ -8,7 +8,7 @@
 import fs from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import { splitProcStat } from './procs.js'
-import { percentile, round3 } from './stats.js'
+import { percentile, round3, Samples } from './stats.js'
 
 /** Kernel housekeeping threads (memory monitoring, reclaim, compaction): not ours, though their work may grow with the memory a load touches. */
 export const DEFAULT_HOST_THREADS: readonly string[] = ['kdamond', 'kswapd', 'kcompactd', 'khugepaged']
@@ -131,17 +131,16 @@ export interface LatencyAroundHost {
 export function latencyAroundHost(responses: readonly Response[], host: readonly ThreadRuns[], shiftMs = 250): LatencyAroundHost {
   const spans = host.flatMap((h) => h.spans)
   const shifted = spans.map((s) => ({ from: s.from + shiftMs, to: s.to + shiftMs }))
-  const all: number[] = []
-  const clear: number[] = []
-  const clearShifted: number[] = []
+  const all = new Samples()
+  const clear = new Samples()
+  const clearShifted = new Samples()
+  const overlaps = (list: readonly { from: number; to: number }[], r: Response): boolean => list.some((s) => s.from < r.end && s.to > r.end - r.ms)
   for (const r of responses) {
-    all.push(r.ms)
-    const start = r.end - r.ms
-    const hit = (list: readonly { from: number; to: number }[]): boolean => list.some((s) => s.from < r.end && s.to > start)
-    if (!hit(spans)) clear.push(r.ms)
-    if (!hit(shifted)) clearShifted.push(r.ms)
+    all.add(r.ms)
+    if (!overlaps(spans, r)) clear.add(r.ms)
+    if (!overlaps(shifted, r)) clearShifted.add(r.ms)
   }
-  const p99 = (xs: number[]): number => round3(percentile(Float64Array.from(xs).sort(), 99))
+  const p99 = (xs: Samples): number => round3(percentile(xs.sorted(), 99))
   return {
     responses: all.length,
     overlapped: all.length - clear.length,
