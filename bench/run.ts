@@ -8,7 +8,11 @@
 //
 //   npm run bench -- [--duration 10] [--warmup 3] [--connections 1,50] [--ids 1000] [--rounds 1]
 //                    [--systems inmem,redis-lua,redis-lua-fsync,cluster-leader,cluster-spread]
-//                    [--out bench/results/latest.json]
+//                    [--out bench/results/latest.json] [--host-threads kdamond,...]
+//
+// --host-threads samples those kernel threads of the host during each load
+// and adds the p99 apart from the requests in flight while one ran
+// (lib/host-threads.ts); off by default, since it costs about 4% of a core.
 import fs from 'node:fs'
 import path from 'node:path'
 import { renderChart } from './chart.js'
