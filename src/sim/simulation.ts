@@ -15,6 +15,9 @@ import { Trace } from './trace.js'
 import { SimViolation, type CrashPoint, type IncrementRequest, type Reply, type SimConfig } from './types.js'
 import { Workload, type SimOp } from './workload.js'
 
+/** Normal runs peak at a few hundred pending events (grow-shrink on 5 nodes, the busiest, at about 300). */
+const MAX_PENDING_EVENTS = 20_000
+
 export class Simulation {
   readonly queue = new EventQueue()
   readonly prng: Prng
@@ -359,7 +362,12 @@ export class Simulation {
 
   runUntil(t: number): void {
     const watchers = this.watchers
-    this.queue.runUntil(t, watchers.length === 0 ? undefined : () => {
+    this.queue.runUntil(t, () => {
+      // Runs keep a few hundred events pending; a message storm grows without
+      // bound and would otherwise hang the run instead of failing it.
+      if (this.queue.size > MAX_PENDING_EVENTS) {
+        throw new SimViolation('message-storm', `${this.queue.size} events pending (over ${MAX_PENDING_EVENTS}): messages multiply faster than they are handled`)
+      }
       for (const w of watchers) w()
     })
   }
