@@ -82,6 +82,12 @@ export class RaftCore {
   private droppedReads: string[] = []
   /** Rejoining after data loss: -1 until the leader told us its commit index, then that index. */
   private rejoinTarget: number | null = null
+  /**
+   * At most one rejoin ask a tick. Each ask starts a heartbeat round on the
+   * leader, and each heartbeat would start another ask: with two rejoining
+   * nodes and reads the leader cannot confirm, that doubled every round trip.
+   */
+  private rejoinAskedThisTick = false
   /** A snapshot from the leader, to hand out in the next full Ready. */
   private pendingSnapshot: Snapshot | null = null
   /** Last hard state handed out in a Ready, and the last one known to be on disk. */
@@ -120,6 +126,7 @@ export class RaftCore {
 
   tick(): void {
     if (this.log.committed !== this.lastHardState.commit) this.commitWriteDue = true
+    this.rejoinAskedThisTick = false
     this.tickRole()
   }
 
@@ -569,9 +576,11 @@ export class RaftCore {
     return this.rejoinTarget !== null
   }
 
-  /** Asks the leader for its commit index (a ReadIndex round) until it answers. */
+  /** Asks the leader for its commit index (a ReadIndex round), once a tick, until it answers. */
   private askRejoinTarget(leader: NodeId): void {
-    if (this.rejoinTarget === -1) this.send({ type: 'read_index', to: leader, ctx: REJOIN_CTX })
+    if (this.rejoinTarget !== -1 || this.rejoinAskedThisTick) return
+    this.rejoinAskedThisTick = true
+    this.send({ type: 'read_index', to: leader, ctx: REJOIN_CTX })
   }
 
   private handleVoteRequest(m: VoteRequest): void {
