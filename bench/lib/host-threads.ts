@@ -44,8 +44,9 @@ export interface RunSample {
 /** pid, command name and parent pid (field 4) from a /proc/<pid>/stat line; null if it does not parse. */
 export function parseProcStat(line: string): { pid: number; name: string; ppid: number } | null {
   const stat = splitProcStat(line)
-  const ppid = Number(stat?.rest[1])
-  if (stat === null || !Number.isInteger(stat.pid) || !Number.isInteger(ppid)) return null
+  if (stat === null) return null
+  const ppid = Number(stat.rest[1])
+  if (!Number.isInteger(stat.pid) || !Number.isInteger(ppid)) return null
   return { pid: stat.pid, name: stat.name, ppid }
 }
 
