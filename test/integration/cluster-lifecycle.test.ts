@@ -3,44 +3,28 @@
 // catch-up, and a full-cluster restart. Every client operation is recorded
 // and the history is checked for linearizability at the end.
 import t from 'tap'
-import { checkHistory, tokenBucketModel, type Op } from '../../src/check/index.js'
+import { checkHistory, tokenBucketModel } from '../../src/check/index.js'
 import { startCluster, waitFor, type ProcCluster } from '../../scripts/cluster-proc.js'
 import { agreedLeaderTerm, getJson, nodeStatus } from './http-helpers.js'
+import { RecordedClient } from './recorded-client.js'
 
 // One token a day: nothing refills during the test, so remaining_quota is an exact count.
 const BURST = 20
 const POLICY = { refill: 1, windowMs: 86_400_000, burst: BURST }
 const ENV = { RATE_LIMIT: '1', RATE_LIMIT_WINDOW_SEC: '86400', RATE_LIMIT_BURST: String(BURST), LOG_LEVEL: 'warn' }
 
-const history: Op[] = []
-let opId = 0
+const recorder = new RecordedClient()
+const history = recorder.history
 
-/** An increment recorded in the history: unknown when the cluster could not answer. */
+/** An increment recorded in the history; its HTTP status, or -1 when no answer came. */
 async function increment(c: ProcCluster, name: string, key: string, client: string): Promise<number> {
-  const call = performance.now()
-  let code = 0
-  let outcome: Op['outcome'] = 'unknown'
-  try {
-    const r = await getJson(`${c.url(name)}/rate/increment?client_id=${encodeURIComponent(key)}`, { method: 'POST' })
-    code = r.status
-    if (r.status === 200 || r.status === 429) {
-      outcome = { admitted: r.body['result'] === true, remaining: Number(r.body['remaining_quota']) }
-    }
-  } catch {
-    code = -1
-  }
-  const ret = outcome === 'unknown' ? Infinity : performance.now()
-  history.push({ id: opId++, clientId: client, key, kind: 'increment', cost: 1, call, ret, outcome })
-  return code
+  return (await recorder.increment(c.url(name), key, client))?.status ?? -1
 }
 
+/** A check recorded in the history; remaining_quota, or null when it failed. */
 async function check(c: ProcCluster, name: string, key: string, client: string): Promise<number | null> {
-  const call = performance.now()
-  const r = await getJson(`${c.url(name)}/rate/check?client_id=${encodeURIComponent(key)}`)
-  if (r.status !== 200) return null // a failed read had no effect: leave it out
-  const remaining = Number(r.body['remaining_quota'])
-  history.push({ id: opId++, clientId: client, key, kind: 'check', cost: 1, call, ret: performance.now(), outcome: { admitted: r.body['result'] === true, remaining } })
-  return remaining
+  const r = await recorder.check(c.url(name), key, client)
+  return r?.status === 200 ? Number(r.body['remaining_quota']) : null
 }
 
 t.test('a three-process cluster', async (t) => {
@@ -71,10 +55,8 @@ t.test('a three-process cluster', async (t) => {
     let i = 0
     for (;;) {
       const name = names[i++ % names.length] as string
-      const call = performance.now()
-      const r = await getJson(`${c.url(name)}/rate/increment?client_id=${key}`, { method: 'POST' })
-      const outcome = { admitted: r.body['result'] === true, remaining: Number(r.body['remaining_quota']) }
-      history.push({ id: opId++, clientId: 'seq', key, kind: 'increment', cost: 1, call, ret: performance.now(), outcome })
+      const r = await recorder.increment(c.url(name), key, 'seq')
+      if (r === null) throw new Error(`${name}: no answer`)
       if (r.status === 200) {
         t.equal(r.body['result'], true)
         t.equal(r.body['remaining_quota'], BURST - okCount - 1, `${name}: remaining counts down`)
@@ -121,11 +103,9 @@ t.test('a three-process cluster', async (t) => {
 
   await t.test('a retried request_id returns the first answer and spends nothing twice', async (t) => {
     const key = 'idempotent-client'
-    const call = performance.now()
-    const first = await getJson(`${c.url('node-1')}/rate/increment?client_id=${key}&request_id=req-1`, { method: 'POST' })
-    // Retries of one request id are one operation in the history.
-    const outcome = { admitted: first.body['result'] === true, remaining: Number(first.body['remaining_quota']) }
-    history.push({ id: opId++, clientId: 'idem', key, kind: 'increment', cost: 1, call, ret: performance.now(), outcome })
+    // Retries of one request id are one operation in the history: only the first is recorded.
+    const first = await recorder.increment(c.url('node-1'), key, 'idem', { query: '&request_id=req-1' })
+    if (first === null) throw new Error('node-1: no answer')
     t.equal(first.status, 200)
     t.equal(first.body['remaining_quota'], BURST - 1)
     for (const name of names) {

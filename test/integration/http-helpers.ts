@@ -7,8 +7,8 @@ export interface JsonReply {
   headers: Headers
 }
 
-export async function getJson(url: string, init: RequestInit = {}): Promise<JsonReply> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) })
+export async function getJson(url: string, init: RequestInit = {}, timeoutMs = 5000): Promise<JsonReply> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
   const text = await res.text()
   return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), headers: res.headers }
 }

@@ -4,9 +4,10 @@
 // operation is recorded and the history is checked for linearizability: no
 // acknowledged increment lost, no token spent twice, no over-admission.
 import t from 'tap'
-import { checkHistory, tokenBucketModel, type Op } from '../../src/check/index.js'
+import { checkHistory, tokenBucketModel } from '../../src/check/index.js'
 import { getFreePortBase, portsFor, RAFT_PORT_OFFSET, releasePorts, startCluster, waitFor, type ProcCluster } from '../../scripts/cluster-proc.js'
 import { getJson, nodeStatus, type JsonReply, type NodeStatus } from './http-helpers.js'
+import { RecordedClient } from './recorded-client.js'
 
 // Nothing refills during the test, so remaining_quota is an exact count.
 const BURST = 40
@@ -27,8 +28,6 @@ interface Membership extends NodeStatus {
   learners: string[]
 }
 
-const history: Op[] = []
-let opId = 0
 /** What clients saw per phase of the test: 200, 429, an error code, or 'no answer'. */
 const codes = new Map<string, Map<string, number>>()
 let phase = 'start'
@@ -39,6 +38,9 @@ function count(r: JsonReply | null): void {
   codes.set(phase, m)
   m.set(what, (m.get(what) ?? 0) + 1)
 }
+
+const recorder = new RecordedClient(count)
+const history = recorder.history
 
 /**
  * Answers other than 200 and 429 that clients saw in `p`. REMOVED does not
@@ -52,30 +54,11 @@ function errorsIn(p: string): number {
 }
 
 async function increment(c: ProcCluster, name: string, key: string, client: number): Promise<void> {
-  const call = performance.now()
-  let outcome: Op['outcome'] = 'unknown'
-  try {
-    const r = await getJson(`${c.url(name)}/rate/increment?client_id=${key}`, { method: 'POST' })
-    count(r)
-    if (r.status === 200 || r.status === 429) outcome = { admitted: r.body['result'] === true, remaining: Number(r.body['remaining_quota']) }
-  } catch {
-    count(null)
-  }
-  // Anything but an answer may still have been applied: its outcome is unknown.
-  history.push({ id: opId++, clientId: client, key, kind: 'increment', cost: 1, call, ret: outcome === 'unknown' ? Infinity : performance.now(), outcome })
+  await recorder.increment(c.url(name), key, client)
 }
 
 async function check(c: ProcCluster, name: string, key: string, client: number): Promise<void> {
-  const call = performance.now()
-  try {
-    const r = await getJson(`${c.url(name)}/rate/check?client_id=${key}`)
-    count(r)
-    if (r.status !== 200) return // a failed read had no effect
-    const outcome = { admitted: r.body['result'] === true, remaining: Number(r.body['remaining_quota']) }
-    history.push({ id: opId++, clientId: client, key, kind: 'check', cost: 1, call, ret: performance.now(), outcome })
-  } catch {
-    count(null)
-  }
+  await recorder.check(c.url(name), key, client)
 }
 
 async function admin(c: ProcCluster, via: string, method: 'POST' | 'DELETE', path: string): Promise<Admin> {
