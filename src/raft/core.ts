@@ -512,9 +512,11 @@ export class RaftCore {
   // ---- ticks -------------------------------------------------------------
 
   private tickElection(): void {
-    // Learners and removed nodes never campaign.
-    if (!this.voter || this.catchingUp()) return
+    // The clock runs for every node, so that a learner's or a rejoining node's
+    // CheckQuorum lease on a leader that has gone expires; but learners,
+    // removed nodes and rejoining nodes never campaign.
     this.electionElapsed++
+    if (!this.voter || this.catchingUp()) return
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0
       this.campaign()
