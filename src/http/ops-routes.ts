@@ -35,6 +35,7 @@ export function clusterStatusBody(s: ClusterStatus) {
       inflight: p.inflight,
       recent_active: p.recentActive,
       ...(p.pendingSnapshot === undefined ? {} : { pending_snapshot: p.pendingSnapshot }),
+      ...(p.rejoining === true ? { rejoining: true } : {}),
     })),
   }
 }

@@ -180,7 +180,11 @@ export class RateLimiterNode implements RateLimiterService {
     return { index: r.index, voters: c.voters, learners: c.learners }
   }
 
-  /** Waits until the leader knows `id` holds every entry committed when asked; LEARNER_BEHIND if not in time. */
+  /**
+   * Waits until the leader knows `id` holds every entry committed when asked
+   * and, if it joined with `rejoin`, has caught up to the target it was given;
+   * LEARNER_BEHIND if not in time.
+   */
   private async awaitCaughtUp(id: NodeId, timeoutMs: number): Promise<void> {
     const core = this.requireDriver().core
     const target = core.status().commit
@@ -188,8 +192,11 @@ export class RateLimiterNode implements RateLimiterService {
     for (;;) {
       const match = core.peerMatch(id)
       if (match === undefined) throw new RateLimiterError('NOT_LEADER', `leader is ${core.currentLeader ?? 'unknown'}`)
-      if (match >= target) return
-      if (this.now() >= deadline) throw new RateLimiterError('LEARNER_BEHIND', `${id} has ${match} of ${target}`)
+      const rejoining = core.peerRejoining(id)
+      if (match >= target && !rejoining) return
+      if (this.now() >= deadline) {
+        throw new RateLimiterError('LEARNER_BEHIND', rejoining ? `${id} is still catching up after joining` : `${id} has ${match} of ${target}`)
+      }
       await new Promise((r) => setTimeout(r, this.opts.tickMs ?? 10))
     }
   }
@@ -579,6 +586,8 @@ function refusalError(reason: ConfChangeRefusal, leader: NodeId | null): RateLim
       return new RateLimiterError('MEMBER_EXISTS')
     case 'not_learner':
       return new RateLimiterError('NOT_LEARNER')
+    case 'learner_rejoining':
+      return new RateLimiterError('LEARNER_BEHIND', 'it has not yet learned how far it must catch up after joining')
     case 'not_member':
       return new RateLimiterError('NOT_MEMBER')
     case 'no_voters':

@@ -197,6 +197,11 @@ export class RaftCore {
     if (!this.committedInCurrentTerm()) return refuse('not_committed_in_term')
     const next = applyConfChange(this.conf, change)
     if (typeof next === 'string') return refuse(next)
+    // As a voter it would refuse every vote until some leader confirms its catch-up
+    // target; with one more voter down, no candidate could then win.
+    if (change.type === 'promote' && this.progress.get(change.id)?.rejoining === true && this.cfg.bugs?.has('promote_rejoining_learner') !== true) {
+      return refuse('learner_rejoining')
+    }
     const index = this.log.lastIndex() + 1
     this.log.append([{ index, term: this.term, kind: 'config', data: encodeConfig(next) }])
     this.syncConfig()
@@ -422,6 +427,11 @@ export class RaftCore {
   /** The leader's view of a peer's log (learners included); undefined elsewhere. */
   peerMatch(id: NodeId): number | undefined {
     return this.role === 'leader' ? this.progress.get(id)?.match : undefined
+  }
+
+  /** On the leader: `id` asked for its catch-up target after `rejoin` and does not hold it yet. */
+  peerRejoining(id: NodeId): boolean {
+    return this.role === 'leader' && this.progress.get(id)?.rejoining === true
   }
 
   /** The log entry at `index` (for tests and invariant checks); undefined if compacted or absent. */
@@ -713,6 +723,7 @@ export class RaftCore {
         return
       case 'read_index':
         if (pr === undefined) return
+        if (m.ctx === REJOIN_CTX) pr.rejoinTarget = -1
         // A spare that reads must hold the entries up to the read index to answer.
         if (this.isSpare(pr)) this.sendAppend(pr, false, true)
         this.reads.add(m.ctx, m.from, this.log.committed, this.committedInCurrentTerm())
@@ -1002,8 +1013,13 @@ export class RaftCore {
 
   private releaseReads(): void {
     for (const r of this.reads.takeReleased()) {
-      if (r.from === this.cfg.id) this.readStates.push({ ctx: r.ctx, index: r.index })
-      else this.send({ type: 'read_index_resp', to: r.from, ctx: r.ctx, index: r.index, reject: false })
+      if (r.from === this.cfg.id) {
+        this.readStates.push({ ctx: r.ctx, index: r.index })
+        continue
+      }
+      this.send({ type: 'read_index_resp', to: r.from, ctx: r.ctx, index: r.index, reject: false })
+      const pr = r.ctx === REJOIN_CTX ? this.progress.get(r.from) : undefined
+      if (pr !== undefined && pr.rejoinTarget === -1) pr.rejoinTarget = r.index
     }
   }
 

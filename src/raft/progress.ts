@@ -23,6 +23,12 @@ export class Progress {
    */
   stalledTicks = 0
   private answeredSinceTick = false
+  /**
+   * A follower that rejoined after losing its data asks the leader how far it
+   * must catch up before it may vote: null if it has not asked this leader,
+   * -1 while its ask is unanswered, else the index the answer named.
+   */
+  rejoinTarget: number | null = null
 
   /**
    * `maxInflight` bounds the AppendEntries in flight to a follower that lags by
@@ -158,6 +164,11 @@ export class Progress {
     if (this.inflights.length >= this.window(lastIndex)) this.inflights.shift()
   }
 
+  /** It asked for its catch-up target and does not hold it yet, so it neither votes nor campaigns. */
+  get rejoining(): boolean {
+    return this.rejoinTarget !== null && (this.rejoinTarget < 0 || this.match < this.rejoinTarget)
+  }
+
   view(): PeerProgress {
     return {
       id: this.id,
@@ -167,6 +178,7 @@ export class Progress {
       inflight: this.inflights.length,
       recentActive: this.recentActive,
       ...(this.state === 'snapshot' ? { pendingSnapshot: this.pendingSnapshot } : {}),
+      ...(this.rejoining ? { rejoining: true as const } : {}),
     }
   }
 }

@@ -39,6 +39,8 @@ export type ConfChangeRefusal =
   | 'not_committed_in_term'
   | 'already_member'
   | 'not_learner'
+  /** The learner joined with `rejoin` and has not caught up yet: as a voter it would refuse every vote. */
+  | 'learner_rejoining'
   | 'not_member'
   | 'no_voters'
   /** add_learner without an address, in a configuration that has them. */
@@ -201,6 +203,8 @@ export interface PeerProgress {
   readonly recentActive: boolean
   /** In snapshot state: the index of the snapshot being sent. */
   readonly pendingSnapshot?: number
+  /** Present (true) while it has asked this leader for its catch-up target after `rejoin` and not yet caught up to it. */
+  readonly rejoining?: true
 }
 
 export interface RaftStatus {
@@ -234,6 +238,8 @@ export type Bug =
   | 'follower_reads_locally'
   /** proposeConfChange skips the one-change-at-a-time check. */
   | 'overlapping_conf_changes'
+  /** proposeConfChange promotes a learner the leader knows is still catching up after `rejoin`. */
+  | 'promote_rejoining_learner'
 
 export interface RaftConfig {
   readonly id: NodeId

@@ -92,10 +92,10 @@ export class MembershipOperator {
     return { type: 'remove', id: victim }
   }
 
-  /** Its progress match has reached the leader's commit index. */
+  /** Its progress match has reached the leader's commit index, and it is not still catching up after `rejoin`. */
   private caughtUp(st: RaftStatus, id: NodeId): boolean {
     const pr = st.progress.find((p) => p.id === id)
-    return pr !== undefined && pr.match >= st.commit
+    return pr !== undefined && pr.match >= st.commit && pr.rejoining !== true
   }
 
   private propose(leader: SimNode, change: ConfChange): boolean {

@@ -31,18 +31,24 @@ t.test('GET /cluster/status reports the node and raft progress in snake_case', a
   t.equal(hashed.json().state_hash, 'fake-0', 'state_hash only when asked for')
 })
 
-t.test('a follower being sent a snapshot shows its pending snapshot index', async (t) => {
+t.test('a follower being sent a snapshot shows its pending snapshot index, one still catching up after joining says so', async (t) => {
   const service = new FakeRateLimiter()
   service.raft = {
     ...service.raft,
     firstIndex: 501,
     snapshotIndex: 500,
-    progress: [{ id: 'node-3', match: 0, next: 1, state: 'snapshot', inflight: 0, recentActive: true, pendingSnapshot: 500 }],
+    progress: [
+      { id: 'node-3', match: 0, next: 1, state: 'snapshot', inflight: 0, recentActive: true, pendingSnapshot: 500 },
+      { id: 'node-4', match: 7, next: 8, state: 'replicate', inflight: 0, recentActive: true, rejoining: true },
+    ],
   }
   const body = (await buildPublicApp(service, { failMode: 'closed' }).inject({ method: 'GET', url: '/cluster/status' })).json()
   t.equal(body.first_index, 501)
   t.equal(body.snapshot_index, 500)
-  t.same(body.peers, [{ id: 'node-3', match_index: 0, next_index: 1, state: 'snapshot', inflight: 0, recent_active: true, pending_snapshot: 500 }])
+  t.same(body.peers, [
+    { id: 'node-3', match_index: 0, next_index: 1, state: 'snapshot', inflight: 0, recent_active: true, pending_snapshot: 500 },
+    { id: 'node-4', match_index: 7, next_index: 8, state: 'replicate', inflight: 0, recent_active: true, rejoining: true },
+  ])
 })
 
 t.test('POST /cluster/transfer-leadership needs the cluster secret and reports the new leader', async (t) => {
