@@ -63,7 +63,9 @@ export class RaftCore {
   /**
    * Leader only: followers the configuration no longer names, still sent the
    * log until they hold the entry that removed them (so they know, and stop
-   * serving), or for a bounded time. They never count for anything.
+   * serving) and have been sent a commit index that covers it (so they do not
+   * campaign to commit it; see removalPending), or for a bounded time. They
+   * never count for anything.
    */
   private readonly leaving = new Map<NodeId, { readonly index: number; ticks: number }>()
   /** The ids in `leaving`, as a set replaced whenever it changes (cheap to compare). */
@@ -526,7 +528,7 @@ export class RaftCore {
     // CheckQuorum lease on a leader that has gone expires; but learners,
     // removed nodes and rejoining nodes never campaign.
     this.electionElapsed++
-    if (!this.voter || this.catchingUp()) return
+    if ((!this.voter && !this.removalPending()) || this.catchingUp()) return
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0
       this.campaign()
@@ -794,7 +796,7 @@ export class RaftCore {
     }
     const wasPaused = pr.isPaused(this.log.lastIndex())
     const progressed = pr.ack(m.index)
-    if (progressed && this.leaving.has(pr.id)) {
+    if (this.leaving.has(pr.id)) {
       this.releaseIfInformed(pr.id)
       if (!this.progress.has(pr.id)) return
     }
@@ -974,10 +976,11 @@ export class RaftCore {
     if (this.transferee !== null && !c.voters.includes(this.transferee)) this.transferee = null
   }
 
-  /** A removed follower that now holds the entry removing it is sent nothing more. */
+  /** A removed follower that holds the entry removing it, and was sent a commit index covering it, is sent nothing more. */
   private releaseIfInformed(id: NodeId): void {
     const l = this.leaving.get(id)
-    if (l !== undefined && (this.progress.get(id)?.match ?? 0) >= l.index) this.forget(id)
+    const pr = this.progress.get(id)
+    if (l !== undefined && pr !== undefined && pr.match >= l.index && pr.sentCommit >= l.index) this.forget(id)
   }
 
   /** Stops tracking a leaving follower; with `drop`, its progress goes too (it is sent nothing more). */
@@ -994,6 +997,20 @@ export class RaftCore {
   }
 
   /** A leader that removed itself leads until that change commits, then steps down (thesis §4.2.2). */
+  /**
+   * Removed by the latest configuration entry, which it does not know to be
+   * committed, while a voter before it. It may hold the longest log (a leader
+   * that appended its own removal, then lost leadership), and the others,
+   * still under the older configuration, may need its vote, which it refuses
+   * to shorter logs. So it campaigns, counting only the new configuration's
+   * votes (tallyWon), and once elected commits its removal and hands over
+   * (thesis §4.2.2). One that knows its removal committed never campaigns.
+   */
+  private removalPending(): boolean {
+    const at = this.log.configIndex()
+    return at > this.log.committed && this.log.configAt(at - 1)?.voters.includes(this.cfg.id) === true
+  }
+
   private stepDownIfRemoved(): void {
     if (this.role === 'leader' && !this.voter && this.log.committed >= this.log.configIndex()) {
       // Hand over like a transfer, so the cluster needs no election timeout:

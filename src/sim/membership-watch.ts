@@ -1,13 +1,16 @@
 // Nodes outside the configuration must not disturb the cluster:
 //  - a spare that was never added stays a quiet follower (`rejoin` keeps it
 //    from campaigning, though its initial configuration names it a voter);
-//  - a node whose removal is committed never starts an election: it never
-//    becomes candidate or leader at a term above the one it had when the
-//    removal was noted (a removed leader may lead on in its own term until it
-//    learns of the commit or CheckQuorum steps it down).
-//    With PreVote it cannot even bump a term: a majority of any older
-//    configuration it knows overlaps the majority that committed the next one,
-//    whose logs are ahead of its own, so its pre-vote fails.
+//  - a node whose removal is committed, and that knows it (its own commit
+//    index covers the entry), never starts an election: it never becomes
+//    candidate or leader at a term above the one it had when the removal was
+//    noted (a removed leader may lead on in its own term until it learns of
+//    the commit or CheckQuorum steps it down). One that holds its removal but
+//    not its commit may campaign, to commit it (RaftCore.removalPending); it
+//    counts only the new configuration's votes. One that lacks the entry
+//    cannot even bump a term, with PreVote: a majority of any older
+//    configuration it knows overlaps the majority that committed the next
+//    one, whose logs are ahead of its own, so its pre-vote fails.
 import type { MembershipOperator } from './membership-operator.js'
 import type { Simulation } from './simulation.js'
 import { SimViolation } from './types.js'
@@ -25,7 +28,8 @@ export function watchOutsiders(sim: Simulation, operator: MembershipOperator): (
     for (const [id, termAtRemoval] of operator.removed) {
       const core = sim.node(id).core
       if (core === null || core.currentTerm <= termAtRemoval) continue
-      if (core.currentRole === 'candidate' || core.currentRole === 'leader') {
+      const knows = core.configAt(core.status().commit)?.voters.includes(id) === false
+      if (knows && (core.currentRole === 'candidate' || core.currentRole === 'leader')) {
         throw new SimViolation('removed-node-disrupts', `${id} became ${core.currentRole} of term ${core.currentTerm} after its removal committed (at term ${termAtRemoval})`)
       }
     }
