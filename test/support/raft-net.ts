@@ -227,6 +227,17 @@ export class RaftNet {
     return this.ids.filter((id) => !this.down.has(id) && this.node(id).currentRole === 'leader')
   }
 
+  /** Ticks every live node, one tick at a time, until one of `among` leads; null if none does within `ticks`. */
+  leaderWithin(ticks: number, among: readonly NodeId[]): NodeId | null {
+    for (let i = 0; i < ticks; i++) {
+      this.tickAll()
+      this.stabilize()
+      const l = this.leaders().find((id) => among.includes(id))
+      if (l !== undefined) return l
+    }
+    return null
+  }
+
   propose(id: NodeId, ...data: string[]): void {
     const r = this.node(id).propose(data)
     if (!r.ok) throw new Error(`${id} refused a proposal`)

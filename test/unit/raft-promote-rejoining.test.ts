@@ -32,17 +32,6 @@ function stuckLearner(bugs: readonly Bug[] = []): RaftNet {
   return net
 }
 
-/** Ticks every node until one of `among` leads; null if none does within `ticks`. */
-function leaderWithin(net: RaftNet, ticks: number, among: readonly NodeId[]): NodeId | null {
-  for (let i = 0; i < ticks; i++) {
-    net.tickAll()
-    net.stabilize()
-    const l = net.leaders().find((id) => among.includes(id))
-    if (l !== undefined) return l
-  }
-  return null
-}
-
 const rejoiningSeenBy = (net: RaftNet, leader: NodeId, id: NodeId): boolean | undefined =>
   net.node(leader).status().progress.find((p) => p.id === id)?.rejoining
 
@@ -77,7 +66,7 @@ for (const bug of [false, true]) {
     }
     t.same(net.leaders(), [], 'n2 stepped down')
     net.heal()
-    const leader = leaderWithin(net, 500, ['n2', 'n3', 'n4'])
+    const leader = net.leaderWithin(500, ['n2', 'n3', 'n4'])
     if (bug) {
       t.equal(leader, null, 'no leader in 500 ticks: n2 needs three of four votes, n4 refuses while catching up, n3 lacks the promotion')
     } else {

@@ -18,6 +18,14 @@ function prevoteFrom(net: RaftNet, from: string, to: string): Message {
   return { type: 'prevote', from, to, term: st.term + 1, lastIndex: st.lastIndex, lastTerm }
 }
 
+/** What `to` answers a pre-vote from `from`, delivered on its own. */
+function prevoteAnswers(net: RaftNet, from: string, to: string): Message[] {
+  net.queue = []
+  net.deliver(prevoteFrom(net, from, to))
+  net.flush()
+  return net.queue.filter((m) => m.from === to)
+}
+
 t.test('a learner whose leader has gone answers pre-votes once an election timeout has passed', async (t) => {
   const net = new RaftNet(['n1', 'n2', 'n3'])
   net.elect('n1')
@@ -30,16 +38,10 @@ t.test('a learner whose leader has gone answers pre-votes once an election timeo
   t.equal(net.node('n4').currentLeader, 'n1', 'the learner follows n1')
 
   net.crash('n1')
-  net.queue = []
-  net.deliver(prevoteFrom(net, 'n2', 'n4'))
-  net.flush()
-  t.same(net.queue.filter((m) => m.from === 'n4'), [], 'within its lease it ignores a pre-vote, as a voter does')
+  t.same(prevoteAnswers(net, 'n2', 'n4'), [], 'within its lease it ignores a pre-vote, as a voter does')
 
   net.tick('n4', 20)
-  net.queue = []
-  net.deliver(prevoteFrom(net, 'n2', 'n4'))
-  net.flush()
-  const answers = net.queue.filter((m) => m.from === 'n4' && m.type === 'prevote_resp')
+  const answers = prevoteAnswers(net, 'n2', 'n4').filter((m) => m.type === 'prevote_resp')
   t.equal(answers.length, 1, 'two election timeouts without its leader: it answers')
   t.equal(answers[0]?.type === 'prevote_resp' && !answers[0].reject, true, 'and grants a candidate whose log is up to date')
   t.equal(net.node('n4').currentRole, 'follower', 'it still never campaigns')
@@ -60,12 +62,8 @@ t.test('a rejoining node whose leader has gone answers pre-votes (with a refusal
   t.equal(net.node('n3').rejoining, true)
 
   net.crash('n1')
-  net.queue = []
   net.tick('n3', 20)
-  net.queue = []
-  net.deliver(prevoteFrom(net, 'n2', 'n3'))
-  net.flush()
-  const answers = net.queue.filter((m) => m.from === 'n3' && m.type === 'prevote_resp')
+  const answers = prevoteAnswers(net, 'n2', 'n3').filter((m) => m.type === 'prevote_resp')
   t.equal(answers.length, 1, 'it answers')
   t.equal(answers[0]?.type === 'prevote_resp' && answers[0].reject, true, 'with a refusal: it has not caught up')
   t.equal(net.node('n3').currentRole, 'follower', 'and it does not campaign')

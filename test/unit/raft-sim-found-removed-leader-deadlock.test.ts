@@ -11,19 +11,7 @@
 // commits the removal and hands over (thesis §4.2.2).
 import t from 'tap'
 import { runSeed } from '../../src/sim/run.js'
-import type { NodeId } from '../../src/raft/types.js'
 import { RaftNet } from '../support/raft-net.js'
-
-/** Ticks every live node until one of `among` leads; null if none does within `ticks`. */
-function leaderWithin(net: RaftNet, ticks: number, among: readonly NodeId[]): NodeId | null {
-  for (let i = 0; i < ticks; i++) {
-    net.tickAll()
-    net.stabilize()
-    const l = net.leaders().find((id) => among.includes(id))
-    if (l !== undefined) return l
-  }
-  return null
-}
 
 t.test('a leader that appended its own removal, then lost leadership, leads the removal to its commit', async (t) => {
   // Four voters, n4 down for good: any three of the others form a majority.
@@ -42,7 +30,7 @@ t.test('a leader that appended its own removal, then lost leadership, leads the 
   t.equal(net.node('n1').currentRole, 'follower')
   net.heal()
 
-  const leader = leaderWithin(net, 300, ['n1', 'n2', 'n3'])
+  const leader = net.leaderWithin(300, ['n1', 'n2', 'n3'])
   t.ok(leader !== null, `a leader is elected (${leader}): n2 and n3 need n1's vote under the old configuration, and n1 can win theirs under the new one`)
   // Whoever leads, the removal commits and n1 ends up outside, following.
   for (let i = 0; i < 60; i++) {
