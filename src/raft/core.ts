@@ -526,7 +526,7 @@ export class RaftCore {
   private tickElection(): void {
     // The clock runs for every node, so that a learner's or a rejoining node's
     // CheckQuorum lease on a leader that has gone expires; but learners,
-    // removed nodes and rejoining nodes never campaign.
+    // removed nodes (unless removalPending) and rejoining nodes never campaign.
     this.electionElapsed++
     if ((!this.voter && !this.removalPending()) || this.catchingUp()) return
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
@@ -996,7 +996,6 @@ export class RaftCore {
     this.leavingIds = new Set()
   }
 
-  /** A leader that removed itself leads until that change commits, then steps down (thesis §4.2.2). */
   /**
    * Removed by the latest configuration entry, which it does not know to be
    * committed, while a voter before it. It may hold the longest log (a leader
@@ -1011,6 +1010,7 @@ export class RaftCore {
     return at > this.log.committed && this.log.configAt(at - 1)?.voters.includes(this.cfg.id) === true
   }
 
+  /** A leader that removed itself leads until that change commits, then steps down (thesis §4.2.2). */
   private stepDownIfRemoved(): void {
     if (this.role === 'leader' && !this.voter && this.log.committed >= this.log.configIndex()) {
       // Hand over like a transfer, so the cluster needs no election timeout:
