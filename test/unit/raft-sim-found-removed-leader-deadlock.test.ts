@@ -42,6 +42,7 @@ t.test('a leader that appended its own removal, then lost leadership, leads the 
   t.ok(final[0] === 'n2' || final[0] === 'n3', `${final[0]} leads the new configuration`)
   for (const id of ['n2', 'n3']) t.same(net.node(id).status().voters, ['n2', 'n3', 'n4'], `${id} holds the removal`)
   t.ok(net.node('n2').status().commit >= (r.ok ? r.index : Infinity), 'and it is committed')
+  t.equal(net.node('n1').currentRole, 'follower', 'n1 is outside, and does not campaign again')
 })
 
 t.test('a removed node that knows its removal committed never campaigns', async (t) => {
