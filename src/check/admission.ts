@@ -4,7 +4,7 @@
 // Exact: compared multiplied by windowMs, in BigInt (refill * epoch-ms stamps
 // can pass 2^53).
 import type { Policy } from '../ratelimit/policy.js'
-import { partitionByKey, type Op } from './history.js'
+import { admittedIncrement, partitionByKey, type Op } from './history.js'
 
 export type AdmissionResult =
   | { ok: true; /** Acknowledged admitted increments skipped for lack of a stamp. */ unstamped: number }
@@ -18,8 +18,6 @@ export type AdmissionResult =
       admittedCost: number
       unstamped: number
     }
-
-const admittedIncrement = (op: Op): boolean => op.kind === 'increment' && op.outcome !== 'unknown' && op.outcome.admitted
 
 export function checkAdmission(ops: readonly Op[], policy: Policy): AdmissionResult {
   let unstamped = 0

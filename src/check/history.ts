@@ -19,6 +19,9 @@ export type Op = {
   readonly stamp?: number
 }
 
+/** An increment the cluster answered with a grant: its tokens are spent. */
+export const admittedIncrement = (op: Op): boolean => op.kind === 'increment' && op.outcome !== 'unknown' && op.outcome.admitted
+
 /** Ops grouped by key, each group in the order given (P-compositionality: keys are independent objects). */
 export function partitionByKey(ops: readonly Op[]): Map<string, Op[]> {
   const byKey = new Map<string, Op[]>()

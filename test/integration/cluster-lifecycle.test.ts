@@ -3,7 +3,7 @@
 // catch-up, and a full-cluster restart. Every client operation is recorded
 // and the history is checked for linearizability at the end.
 import t from 'tap'
-import { checkHistory, tokenBucketModel } from '../../src/check/index.js'
+import { admittedIncrement, checkHistory, tokenBucketModel } from '../../src/check/index.js'
 import { startCluster, waitFor, type ProcCluster } from '../../scripts/cluster-proc.js'
 import { agreedLeaderTerm, getJson, nodeStatus } from './http-helpers.js'
 import { RecordedClient } from './recorded-client.js'
@@ -191,7 +191,7 @@ t.test('a three-process cluster', async (t) => {
     }
 
     const ops = history.filter((o) => o.key === key && o.kind === 'increment')
-    const admitted = ops.filter((o) => o.outcome !== 'unknown' && o.outcome.admitted).length
+    const admitted = ops.filter(admittedIncrement).length
     const unknown = ops.filter((o) => o.outcome === 'unknown').length
     for (const name of survivors) {
       const remaining = await check(c, name, key, `reader-${name}`)

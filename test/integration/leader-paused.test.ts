@@ -6,7 +6,7 @@
 // answer a check with a count older than the writes acknowledged before the
 // check was sent. Every operation is recorded and the history checked.
 import t from 'tap'
-import { checkHistory, tokenBucketModel } from '../../src/check/index.js'
+import { admittedIncrement, checkHistory, tokenBucketModel } from '../../src/check/index.js'
 import { startCluster, waitFor } from '../../scripts/cluster-proc.js'
 import { agreedLeaderTerm, nodeStatus } from './http-helpers.js'
 import { RecordedClient } from './recorded-client.js'
@@ -57,13 +57,13 @@ t.test('a leader paused for three election timeouts, then resumed', async (t) =>
 
   // Writes the new leader acknowledges, then requests to the paused node: they
   // wait in its sockets and are the first thing it serves when it resumes.
-  const acked = (): number => client.history.filter((o) => o.kind === 'increment' && o.outcome !== 'unknown' && o.outcome.admitted && o.ret > pausedAt).length
+  const acked = (): number => client.history.filter((o) => admittedIncrement(o) && o.ret > pausedAt).length
   await waitFor(() => acked() >= 10, PAUSE_MS, { intervalMs: 10 })
   const probes: { kind: 'check' | 'increment'; spentBefore: number; status: number | null; remaining: number }[] = []
   const sent: Promise<void>[] = []
   for (let i = 0; i < 4; i++) {
     // Every increment answered 200 before this point is spent: none may be missing from a check sent now.
-    const spentBefore = client.history.filter((o) => o.kind === 'increment' && o.outcome !== 'unknown' && o.outcome.admitted).length
+    const spentBefore = client.history.filter(admittedIncrement).length
     const kind = i % 2 === 0 ? 'check' : 'increment'
     sent.push(
       (kind === 'check' ? client.check(c.url(old), KEY, `probe-${i}`, { timeoutMs: 10_000 }) : client.increment(c.url(old), KEY, `probe-${i}`, { timeoutMs: 10_000 })).then((r) => {
@@ -109,7 +109,7 @@ t.test('a leader paused for three election timeouts, then resumed', async (t) =>
     }, 10_000, { intervalMs: 50 })
     t.ok(equal !== null, `applied index ${equal?.[0]?.applied_index} and state hash equal on every node`)
     const increments = client.history.filter((o) => o.kind === 'increment')
-    const admitted = increments.filter((o) => o.outcome !== 'unknown' && o.outcome.admitted).length
+    const admitted = increments.filter(admittedIncrement).length
     const unknown = increments.filter((o) => o.outcome === 'unknown').length
     for (const name of c.names) {
       const r = await client.check(c.url(name), KEY, `reader-${name}`)

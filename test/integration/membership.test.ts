@@ -4,7 +4,7 @@
 // operation is recorded and the history is checked for linearizability: no
 // acknowledged increment lost, no token spent twice, no over-admission.
 import t from 'tap'
-import { checkHistory, tokenBucketModel } from '../../src/check/index.js'
+import { admittedIncrement, checkHistory, tokenBucketModel } from '../../src/check/index.js'
 import { getFreePortBase, portsFor, RAFT_PORT_OFFSET, releasePorts, startCluster, waitFor, type ProcCluster } from '../../scripts/cluster-proc.js'
 import { getJson, nodeStatus, type JsonReply, type NodeStatus } from './http-helpers.js'
 import { RecordedClient } from './recorded-client.js'
@@ -254,7 +254,7 @@ t.test('3 → 5 → 3 members under load, the leader removed on the way', async 
     const answered = history.filter((o) => o.outcome !== 'unknown').length
     const seen = [...codes].map(([p, m]) => `${p}: ${JSON.stringify([...m])}`).join('; ')
     t.ok(answered > 200, `${answered} answered operations of ${history.length} (status codes by phase: ${seen})`)
-    const admitted = history.filter((o) => o.kind === 'increment' && o.outcome !== 'unknown' && o.outcome.admitted).length
+    const admitted = history.filter(admittedIncrement).length
     t.ok(admitted > 50, `${admitted} admitted increments checked`)
   })
 })
