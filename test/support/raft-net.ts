@@ -102,6 +102,13 @@ export class RaftNet {
     this.queue = this.queue.filter((m) => m.to !== id && m.from !== id)
   }
 
+  /** Crashes `id`, loses its whole disk, and starts it again with `rejoin` (as INITIAL_CLUSTER_STATE=existing does). */
+  wipeAndRejoin(id: NodeId): RaftCore {
+    this.crash(id)
+    this.disks.set(id, { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null })
+    return this.start(id, undefined, { rejoin: true })
+  }
+
   node(id: NodeId): RaftCore {
     const n = this.nodes.get(id)
     if (n === undefined) throw new Error(`no node ${id}`)

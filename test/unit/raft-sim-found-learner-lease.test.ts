@@ -50,9 +50,7 @@ t.test('a learner whose leader has gone answers pre-votes once an election timeo
 t.test('a rejoining node whose leader has gone answers pre-votes (with a refusal) instead of ignoring them', async (t) => {
   const net = new RaftNet(['n1', 'n2', 'n3'])
   net.elect('n1')
-  net.crash('n3')
-  net.disks.set('n3', { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null })
-  net.start('n3', undefined, { rejoin: true })
+  net.wipeAndRejoin('n3')
   // Heartbeats reach n3, so it knows n1; its rejoin asks are lost, so it keeps catching up.
   net.tick('n1', 2)
   net.queue = net.queue.filter((m) => m.to === 'n3' && m.type === 'heartbeat')

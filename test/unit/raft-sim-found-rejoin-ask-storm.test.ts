@@ -15,9 +15,7 @@ const isRejoinAsk = (m: Message): boolean => m.type === 'read_index' && m.from =
 t.test('a rejoining node asks for its catch-up target at most once a tick, however many heartbeats arrive', async (t) => {
   const net = new RaftNet(['n1', 'n2', 'n3'])
   net.elect('n1')
-  net.crash('n2')
-  net.disks.set('n2', { hardState: { term: 0, vote: null, commit: 0 }, entries: [], snapshot: null })
-  net.start('n2', undefined, { rejoin: true })
+  net.wipeAndRejoin('n2')
   // A heartbeat round from the leader, whose answers are dropped so n2 keeps asking.
   for (let i = 0; i < 10 && !net.queue.some((m) => m.type === 'heartbeat' && m.to === 'n2'); i++) net.tick('n1')
   const heartbeat = net.queue.find((m) => m.type === 'heartbeat' && m.to === 'n2')
